@@ -1,0 +1,52 @@
+# The verbs a person types. Every target creates the virtual environment first if it is missing,
+# so each one works by itself on a fresh machine that has Python 3.10+ and make.
+#
+#   make test        run the pytest suite and execute every notebook with nbval (quick mode)
+#   make lab         open JupyterLab on notebooks/
+#   make notebooks   re-execute every notebook in place (full runs), refreshing committed outputs
+#   make data        fetch the full public datasets (CIFAR-10, MNIST) into datasets/
+#   make bench       time dlscratch against PyTorch on the CPU
+#   make clean       remove the virtual environment and build outputs
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+# The torch requirement used by `make bench`; pick the CPU build for your platform.
+TORCH  ?= torch==2.13.0
+
+.PHONY: install test lab notebooks data bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "dlscratch needs Python 3.10 or newer; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Quick mode (DLSCRATCH_QUICK=1) shortens the notebooks' training runs; every check still runs.
+test: install
+	DLSCRATCH_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax --durations=10
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/
+
+notebooks: install
+	cd notebooks && for nb in [0-9]*.ipynb; do \
+		echo "executing $$nb"; \
+		DLSCRATCH_QUICK=0 ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=-1 "$$nb" || exit 1; \
+	done
+
+data: install
+	$(PY) datasets/fetch.py
+
+bench: install
+	$(PIP) install --quiet '$(TORCH)' -e '.[bench]'
+	$(PY) benchmarks/bench_mlp.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache
