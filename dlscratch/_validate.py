@@ -1,0 +1,38 @@
+"""Input checks shared by the layers, losses and update rules: one clear message per mistake."""
+import numpy as np
+
+
+def require_float(where, **arrays):
+    """Check that every array is a float32/float64 ndarray and that they all share one dtype."""
+    dtypes = {}
+    for name, a in arrays.items():
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"{where}: {name} must be a numpy array, got {type(a).__name__}")
+        if a.dtype not in (np.float32, np.float64):
+            raise TypeError(f"{where}: {name} must be float32 or float64, got {a.dtype}")
+        dtypes[name] = a.dtype
+    if len(set(dtypes.values())) > 1:
+        listed = ", ".join(f"{n} is {d}" for n, d in dtypes.items())
+        raise TypeError(f"{where}: all arrays must share one dtype ({listed}); "
+                        "cast them with .astype(np.float32) or .astype(np.float64)")
+
+
+def require_shape(where, name, a, expected):
+    """Check a.shape against `expected`, a tuple of ints, None (any size) or dimension names."""
+    ok = len(a.shape) == len(expected) and all(
+        not isinstance(e, int) or e == s for e, s in zip(expected, a.shape))
+    if not ok:
+        pretty = "(" + ", ".join("?" if e is None else str(e) for e in expected) + \
+                 ("," if len(expected) == 1 else "") + ")"
+        raise ValueError(f"{where}: {name} must have shape {pretty}, got {a.shape}")
+
+
+def require_labels(where, y, n, num_classes):
+    """Check that y is an integer label vector of length n with values in [0, num_classes)."""
+    if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
+        kind = y.dtype if isinstance(y, np.ndarray) else type(y).__name__
+        raise TypeError(f"{where}: y must be an integer numpy array of class labels, got {kind}")
+    require_shape(where, "y", y, (n,))
+    if n and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"{where}: labels must lie in [0, {num_classes}), "
+                         f"got values from {y.min()} to {y.max()}")

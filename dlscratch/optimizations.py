@@ -1,0 +1,146 @@
+"""First-order update rules.
+
+Every rule has the signature `rule(w, dw, config=None) -> (next_w, config)`:
+  w, dw   the current weights and their gradient (same shape; neither is modified);
+  config  a dict with the hyperparameters and the state the rule carries from one step to the next
+          (velocity, running averages, step count). Missing entries are filled with defaults, and
+          the same dict is returned, so pass it back in on the next call.
+With a constant learning rate each rule follows the same trajectory as its torch.optim counterpart.
+"""
+import numpy as np
+
+from ._validate import require_float, require_shape
+
+
+def _start(name, w, dw, config, **defaults):
+    """Check w and dw, fill the config's missing entries with defaults, and return it."""
+    require_float(name, w=w, dw=dw)
+    require_shape(name, "dw", dw, w.shape)
+    config = {} if config is None else config
+    for key, value in defaults.items():
+        config.setdefault(key, value)
+    return config
+
+
+def _state(config, key, w):
+    """The state array config[key], created as zeros shaped like w on the first step."""
+    if config.get(key) is None:
+        config[key] = np.zeros_like(w)
+    return config[key]
+
+
+def sgd(w, dw, config=None):
+    """Vanilla stochastic gradient descent: w - learning_rate * dw."""
+    config = _start("sgd", w, dw, config, learning_rate=1e-2)
+    lr = float(config["learning_rate"])
+    ### BEGIN SOLUTION
+    next_w = w - lr * dw
+    ### END SOLUTION
+    return next_w.astype(w.dtype, copy=False), config
+
+
+def sgd_momentum(w, dw, config=None):
+    """SGD with momentum: v = momentum * v - learning_rate * dw; w + v."""
+    config = _start("sgd_momentum", w, dw, config, learning_rate=1e-2, momentum=0.9)
+    lr, mu = float(config["learning_rate"]), float(config["momentum"])
+    v = _state(config, "velocity", w)
+    ### BEGIN SOLUTION
+    v = mu * v - lr * dw
+    next_w = w + v
+    ### END SOLUTION
+    config["velocity"] = v
+    return next_w.astype(w.dtype, copy=False), config
+
+
+def nesterov(w, dw, config=None):
+    """Nesterov momentum: v = momentum * v - lr * dw; w + momentum * v - lr * dw.
+
+    This is the form torch.optim.SGD(nesterov=True) uses: the step looks ahead along the new
+    velocity instead of evaluating the gradient at a shifted point.
+    """
+    config = _start("nesterov", w, dw, config, learning_rate=1e-2, momentum=0.9)
+    lr, mu = float(config["learning_rate"]), float(config["momentum"])
+    v = _state(config, "velocity", w)
+    ### BEGIN SOLUTION
+    v = mu * v - lr * dw
+    next_w = w + mu * v - lr * dw
+    ### END SOLUTION
+    config["velocity"] = v
+    return next_w.astype(w.dtype, copy=False), config
+
+
+def adagrad(w, dw, config=None):
+    """Adagrad: divide the step by the root of the sum of all squared gradients so far."""
+    config = _start("adagrad", w, dw, config, learning_rate=1e-2, epsilon=1e-8)
+    lr, eps = float(config["learning_rate"]), float(config["epsilon"])
+    cache = _state(config, "cache", w)
+    ### BEGIN SOLUTION
+    cache = cache + dw * dw
+    next_w = w - lr * dw / (np.sqrt(cache) + eps)
+    ### END SOLUTION
+    config["cache"] = cache
+    return next_w.astype(w.dtype, copy=False), config
+
+
+def rmsprop(w, dw, config=None):
+    """RMSProp: divide the step by the root of a moving average of squared gradients."""
+    config = _start("rmsprop", w, dw, config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
+    lr, rho = float(config["learning_rate"]), float(config["decay_rate"])
+    eps = float(config["epsilon"])
+    cache = _state(config, "cache", w)
+    ### BEGIN SOLUTION
+    cache = rho * cache + (1 - rho) * dw * dw
+    next_w = w - lr * dw / (np.sqrt(cache) + eps)
+    ### END SOLUTION
+    config["cache"] = cache
+    return next_w.astype(w.dtype, copy=False), config
+
+
+def _adam_step(w, dw, config):
+    """Advance Adam's moments and step count in config; return the bias-corrected step to take."""
+    lr, eps = float(config["learning_rate"]), float(config["epsilon"])
+    beta1, beta2 = float(config["beta1"]), float(config["beta2"])
+    m, v = _state(config, "m", w), _state(config, "v", w)
+    ### BEGIN SOLUTION
+    t = config.get("t", 0) + 1
+    m = beta1 * m + (1 - beta1) * dw
+    v = beta2 * v + (1 - beta2) * dw * dw
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    step = lr * m_hat / (np.sqrt(v_hat) + eps)
+    ### END SOLUTION
+    config["m"], config["v"], config["t"] = m, v, t
+    return step
+
+
+def adam(w, dw, config=None):
+    """Adam: momentum on the gradient and RMSProp-style scaling, both bias-corrected."""
+    config = _start("adam", w, dw, config, learning_rate=1e-3, beta1=0.9, beta2=0.999,
+                    epsilon=1e-8, t=0)
+    next_w = w - _adam_step(w, dw, config)
+    return next_w.astype(w.dtype, copy=False), config
+
+
+def adamw(w, dw, config=None):
+    """AdamW: Adam with weight decay applied to the weights directly, not through the gradient."""
+    config = _start("adamw", w, dw, config, learning_rate=1e-3, beta1=0.9, beta2=0.999,
+                    epsilon=1e-8, weight_decay=1e-2, t=0)
+    lr, decay = float(config["learning_rate"]), float(config["weight_decay"])
+    ### BEGIN SOLUTION
+    next_w = w * (1 - lr * decay) - _adam_step(w, dw, config)
+    ### END SOLUTION
+    return next_w.astype(w.dtype, copy=False), config
+
+
+UPDATE_RULES = {rule.__name__: rule for rule in
+                (sgd, sgd_momentum, nesterov, adagrad, rmsprop, adam, adamw)}
+
+
+def get_update_rule(rule):
+    """Return the update rule named `rule` (or `rule` itself if it is already a callable)."""
+    if callable(rule):
+        return rule
+    if rule not in UPDATE_RULES:
+        raise ValueError(f"unknown update rule {rule!r}; choose one of {sorted(UPDATE_RULES)} "
+                         "or pass a function rule(w, dw, config) -> (next_w, config)")
+    return UPDATE_RULES[rule]

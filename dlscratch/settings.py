@@ -1,0 +1,14 @@
+"""Course-wide settings read from the environment.
+
+DLSCRATCH_QUICK=1 makes the notebooks' training runs short (fewer epochs, less data) so that CI
+can execute every notebook in minutes. Every check and assertion still runs; only the sizes change.
+`make test` sets it; `make notebooks` and `make lab` do not.
+"""
+import os
+
+QUICK = os.environ.get("DLSCRATCH_QUICK", "0") == "1"
+
+
+def pick(*, quick, full):
+    """The value for the current mode: `quick` under DLSCRATCH_QUICK=1, otherwise `full`."""
+    return quick if QUICK else full
