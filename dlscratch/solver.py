@@ -1,0 +1,242 @@
+"""A generic training loop for every model in the package.
+
+A model only needs `params` (name -> array) and `loss(X, y=None)`, which returns the scores when y
+is None and `(loss, grads)` otherwise. Classifiers are scored by accuracy; a model that is not a
+classifier defines `evaluate(X, y, batch_size) -> float` and the class attributes `metric_name`
+and `higher_is_better` to report its own validation metric (perplexity, token accuracy, ...).
+
+    solver = Solver(model, data, update_rule="adam", optim_config={"learning_rate": 1e-3},
+                    num_epochs=10, batch_size=100, seed=0)
+    solver.train()
+"""
+import copy
+import os
+import pickle
+import tempfile
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .optimizations import get_update_rule
+
+_REQUIRED_DATA = ("X_train", "y_train", "X_val", "y_val")
+
+
+class Solver:
+    """Trains a model with minibatch gradient descent and keeps the best validation parameters."""
+
+    def __init__(self, model, data, *, update_rule="sgd", optim_config=None, lr_decay=1.0,
+                 batch_size=100, num_epochs=10, num_train_samples=1000, num_val_samples=None,
+                 checkpoint_name=None, print_every=10, verbose=True, seed=0, grad_clip=None):
+        """
+        model:             an object with `params` and `loss(X, y=None)` (see the module docstring)
+        data:              dict with X_train, y_train, X_val, y_val (arrays of equal first length)
+        update_rule:       a name from dlscratch.optimizations ('sgd', 'adam', ...) or a function
+        optim_config:      hyperparameters for the update rule; each parameter gets its own copy
+        lr_decay:          the learning rate is multiplied by this after every epoch
+        batch_size:        examples per step; every epoch visits the shuffled training set once
+        num_epochs:        epochs to train for
+        num_train_samples: training examples scored after every epoch (None: all of them)
+        num_val_samples:   validation examples scored after every epoch (None: all of them)
+        checkpoint_name:   if set, the solver's state is saved to '<name>_epoch_<k>.pkl' after
+                           every epoch; `load_checkpoint` resumes from such a file
+        print_every:       iterations between refreshes of the loss shown on the progress bar
+        verbose:           show the progress bar and one summary line per epoch
+        seed:              seeds the shuffling and the subsampling, for reproducible runs
+        grad_clip:         if set, rescale the gradients so their global L2 norm is at most this
+        """
+        missing = [key for key in _REQUIRED_DATA if key not in data]
+        if missing:
+            raise KeyError(f"data is missing {missing}; expected a dict with keys {list(_REQUIRED_DATA)}")
+        for split in ("train", "val"):
+            n_x, n_y = len(data[f"X_{split}"]), len(data[f"y_{split}"])
+            if n_x != n_y:
+                raise ValueError(f"X_{split} has {n_x} examples but y_{split} has {n_y}")
+        if len(data["X_train"]) == 0:
+            raise ValueError("X_train is empty")
+        if batch_size < 1 or num_epochs < 0:
+            raise ValueError(f"batch_size must be >= 1 and num_epochs >= 0, got {batch_size} "
+                             f"and {num_epochs}")
+        if grad_clip is not None and grad_clip <= 0:
+            raise ValueError(f"grad_clip must be positive or None, got {grad_clip}")
+
+        self.model = model
+        self.X_train, self.y_train = data["X_train"], data["y_train"]
+        self.X_val, self.y_val = data["X_val"], data["y_val"]
+        self.update_rule = get_update_rule(update_rule)
+        self.optim_config = dict(optim_config or {})
+        self.lr_decay = lr_decay
+        self.batch_size = batch_size
+        self.num_epochs = num_epochs
+        self.num_train_samples = num_train_samples
+        self.num_val_samples = num_val_samples
+        self.checkpoint_name = checkpoint_name
+        self.print_every = print_every
+        self.verbose = verbose
+        self.grad_clip = grad_clip
+        self.rng = np.random.default_rng(seed)
+        self.metric_name = getattr(model, "metric_name", "accuracy")
+        self.higher_is_better = getattr(model, "higher_is_better", True)
+        self._reset()
+
+    def _reset(self):
+        """Start the bookkeeping of a fresh run."""
+        self.epoch = 0
+        self.best_val_acc = -np.inf if self.higher_is_better else np.inf
+        self.best_params = {}
+        self.loss_history = []
+        self.train_acc_history = []
+        self.val_acc_history = []
+        # every parameter gets its own config, because the rules keep per-parameter state in it
+        self.optim_configs = {name: copy.deepcopy(self.optim_config) for name in self.model.params}
+
+    @property
+    def iterations_per_epoch(self):
+        """Number of minibatches in one pass over the training set (the last may be smaller)."""
+        return -(-len(self.X_train) // self.batch_size)
+
+    # --------------------------------------------------------------------------------------------
+    # Training
+    # --------------------------------------------------------------------------------------------
+
+    def train(self):
+        """Run the remaining epochs, then put the best validation parameters into the model."""
+        if self.epoch == 0 and not self.val_acc_history:
+            self._record_metrics()           # epoch 0: the untrained model, for reference
+        remaining = self.num_epochs - self.epoch
+        with tqdm(total=remaining * self.iterations_per_epoch, disable=not self.verbose,
+                  desc="training", unit="step", leave=True) as bar:
+            for _ in range(remaining):
+                self._train_one_epoch(bar)
+                self.epoch += 1
+                self._decay_learning_rate()
+                self._record_metrics()
+                if self.verbose:
+                    bar.write(self._epoch_summary())
+                if self.checkpoint_name:
+                    self.save_checkpoint(f"{self.checkpoint_name}_epoch_{self.epoch}.pkl")
+        if self.best_params:
+            self.model.params = {name: p.copy() for name, p in self.best_params.items()}
+
+    def _train_one_epoch(self, bar):
+        """One pass over a fresh shuffle of the training set, one update per minibatch."""
+        order = self.rng.permutation(len(self.X_train))
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            loss = self._step(self.X_train[batch], self.y_train[batch])
+            bar.update(1)
+            if len(self.loss_history) % self.print_every == 0:
+                bar.set_postfix(epoch=self.epoch + 1, loss=f"{loss:.4f}", refresh=False)
+
+    def _step(self, X_batch, y_batch):
+        """Compute the loss and gradients on one minibatch and update every parameter."""
+        loss, grads = self.model.loss(X_batch, y_batch)
+        loss = float(loss)
+        if not np.isfinite(loss):
+            raise FloatingPointError(
+                f"the loss became {loss} at iteration {len(self.loss_history) + 1} "
+                f"(epoch {self.epoch + 1}); training stopped. Try a smaller learning rate, "
+                "a smaller weight_scale, or check the data for NaN/inf values.")
+        self.loss_history.append(loss)
+        if self.grad_clip is not None:
+            grads = clip_by_global_norm(grads, self.grad_clip)
+        ### BEGIN SOLUTION
+        for name, w in self.model.params.items():
+            next_w, self.optim_configs[name] = self.update_rule(w, grads[name],
+                                                                self.optim_configs[name])
+            self.model.params[name] = next_w
+        ### END SOLUTION
+        return loss
+
+    def _decay_learning_rate(self):
+        """Multiply every parameter's learning rate by lr_decay (once per epoch)."""
+        for config in self.optim_configs.values():
+            if "learning_rate" in config:
+                config["learning_rate"] *= self.lr_decay
+
+    def _record_metrics(self):
+        """Score the model on training and validation data and remember the best parameters."""
+        train_acc = self.check_accuracy(self.X_train, self.y_train, self.num_train_samples)
+        val_acc = self.check_accuracy(self.X_val, self.y_val, self.num_val_samples)
+        self.train_acc_history.append(train_acc)
+        self.val_acc_history.append(val_acc)
+        improved = val_acc > self.best_val_acc if self.higher_is_better else val_acc < self.best_val_acc
+        if improved:
+            self.best_val_acc = val_acc
+            self.best_params = {name: p.copy() for name, p in self.model.params.items()}
+
+    def _epoch_summary(self):
+        """One line: epoch, mean loss over the epoch, train and validation metric."""
+        recent = self.loss_history[-self.iterations_per_epoch:]
+        return (f"epoch {self.epoch}/{self.num_epochs}  loss {np.mean(recent):.4f}  "
+                f"train {self.metric_name} {self.train_acc_history[-1]:.4f}  "
+                f"val {self.metric_name} {self.val_acc_history[-1]:.4f}")
+
+    # --------------------------------------------------------------------------------------------
+    # Evaluation
+    # --------------------------------------------------------------------------------------------
+
+    def check_accuracy(self, X, y, num_samples=None, batch_size=100):
+        """The model's metric on (X, y), on a random subset of num_samples if given (default: accuracy)."""
+        if num_samples is not None and len(X) > num_samples:
+            subset = self.rng.choice(len(X), num_samples, replace=False)
+            X, y = X[subset], y[subset]
+        if hasattr(self.model, "evaluate"):
+            return float(self.model.evaluate(X, y, batch_size=batch_size))
+        correct = 0
+        for start in range(0, len(X), batch_size):
+            scores = self.model.loss(X[start:start + batch_size])
+            correct += int(np.sum(np.argmax(scores, axis=1) == y[start:start + batch_size]))
+        return correct / max(len(X), 1)
+
+    # --------------------------------------------------------------------------------------------
+    # Checkpoints
+    # --------------------------------------------------------------------------------------------
+
+    # what a checkpoint restores; the settings (num_epochs, batch_size, ...) stay the new solver's own
+    _CHECKPOINTED = ("epoch", "best_val_acc", "best_params", "loss_history", "train_acc_history",
+                     "val_acc_history", "optim_configs")
+
+    def save_checkpoint(self, path):
+        """Write the model and the solver's state to `path` atomically (never half a file)."""
+        state = {key: getattr(self, key) for key in self._CHECKPOINTED}
+        state["model"] = self.model
+        state["rng_state"] = self.rng.bit_generator.state
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        # write to a temporary file in the same directory, then rename: the rename is atomic, so a
+        # crash leaves either the old checkpoint or the new one, never a truncated file
+        fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".checkpoint-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp_path, path)
+        except BaseException:
+            os.unlink(tmp_path)
+            raise
+
+    def load_checkpoint(self, path):
+        """Restore the model and the solver's state from `path`; train() then resumes from there."""
+        try:
+            with open(path, "rb") as f:
+                state = pickle.load(f)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no checkpoint at {path}") from None
+        except (pickle.UnpicklingError, EOFError) as error:
+            raise ValueError(f"{path} is not a readable Solver checkpoint ({error})") from None
+        if not isinstance(state, dict) or "model" not in state:
+            raise ValueError(f"{path} is not a Solver checkpoint")
+        # update the existing model object so references held elsewhere see the restored state
+        self.model.__dict__.update(state.pop("model").__dict__)
+        self.rng.bit_generator.state = state.pop("rng_state")
+        for key, value in state.items():
+            setattr(self, key, value)
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Scale all gradients by one factor so that their joint L2 norm is at most max_norm."""
+    total = np.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
+    if total <= max_norm:
+        return grads
+    scale = max_norm / (total + 1e-12)
+    return {name: g * g.dtype.type(scale) for name, g in grads.items()}
