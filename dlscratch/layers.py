@@ -177,8 +177,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     require_shape("batchnorm_forward", "gamma", gamma, (x.shape[1],))
     require_shape("batchnorm_forward", "beta", beta, (x.shape[1],))
     mode = _mode("batchnorm_forward", bn_param)
-    eps = bn_param.get("eps", 1e-5)
-    momentum = bn_param.get("momentum", 0.9)
+    eps = float(bn_param.get("eps", 1e-5))        # python floats never change an array's dtype
+    momentum = float(bn_param.get("momentum", 0.9))
     D = x.shape[1]
     running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
     running_var = bn_param.get("running_var", np.zeros(D, dtype=x.dtype))
@@ -219,7 +219,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     require_shape("layernorm_forward", "x", x, ("N", "D"))
     require_shape("layernorm_forward", "gamma", gamma, (x.shape[1],))
     require_shape("layernorm_forward", "beta", beta, (x.shape[1],))
-    eps = (ln_param or {}).get("eps", 1e-5)
+    eps = float((ln_param or {}).get("eps", 1e-5))
     ### BEGIN SOLUTION
     xhat, _, _, std = _normalize(x, axis=1, eps=eps)
     out = gamma * xhat + beta
@@ -249,7 +249,7 @@ def dropout_forward(x, dropout_param):
     'seed' that makes the mask reproducible. At test time the layer is the identity.
     """
     require_float("dropout_forward", x=x)
-    p = dropout_param["p"]
+    p = float(dropout_param["p"])
     if not 0 < p <= 1:
         raise ValueError(f"dropout_forward: p is the probability of keeping a unit and must lie "
                          f"in (0, 1], got {p}")
