@@ -37,7 +37,7 @@ lab: install
 notebooks: install
 	cd notebooks && for nb in [0-9]*.ipynb; do \
 		echo "executing $$nb"; \
-		DLSCRATCH_QUICK=0 ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+		DLSCRATCH_QUICK=0 DLSCRATCH_PROGRESS=text ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 			--ExecutePreprocessor.timeout=-1 "$$nb" || exit 1; \
 	done
 

@@ -3,10 +3,15 @@
 DLSCRATCH_QUICK=1 makes the notebooks' training runs short (fewer epochs, less data) so that CI
 can execute every notebook in minutes. Every check and assertion still runs; only the sizes change.
 `make test` sets it; `make notebooks` and `make lab` do not.
+
+DLSCRATCH_PROGRESS=text draws progress bars as plain text instead of Jupyter widgets. `make notebooks`
+sets it, so the committed notebooks show each bar's final state on every viewer (a widget saved by a
+headless run would show as an empty bar).
 """
 import os
 
 QUICK = os.environ.get("DLSCRATCH_QUICK", "0") == "1"
+TEXT_PROGRESS = os.environ.get("DLSCRATCH_PROGRESS", "auto") == "text"
 
 
 def pick(*, quick, full):

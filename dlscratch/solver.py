@@ -12,11 +12,14 @@ and `higher_is_better` to report its own validation metric (perplexity, token ac
 import copy
 import os
 import pickle
+import sys
 import tempfile
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm as widget_or_text_tqdm
+from tqdm.std import tqdm as text_tqdm
 
+from . import settings
 from .optimizations import get_update_rule
 
 _REQUIRED_DATA = ("X_train", "y_train", "X_val", "y_val")
@@ -104,8 +107,7 @@ class Solver:
         if self.epoch == 0 and not self.val_acc_history:
             self._record_metrics()           # epoch 0: the untrained model, for reference
         remaining = self.num_epochs - self.epoch
-        with tqdm(total=remaining * self.iterations_per_epoch, disable=not self.verbose,
-                  desc="training", unit="step", leave=True) as bar:
+        with progress_bar(remaining * self.iterations_per_epoch, self.verbose) as bar:
             for _ in range(remaining):
                 self._train_one_epoch(bar)
                 self.epoch += 1
@@ -231,6 +233,14 @@ class Solver:
         self.rng.bit_generator.state = state.pop("rng_state")
         for key, value in state.items():
             setattr(self, key, value)
+
+
+def progress_bar(total, verbose):
+    """A tqdm bar over `total` steps: a widget in Jupyter, text elsewhere; silent unless verbose."""
+    if settings.TEXT_PROGRESS:
+        return text_tqdm(total=total, disable=not verbose, desc="training", unit="step",
+                         file=sys.stdout, mininterval=1.0)
+    return widget_or_text_tqdm(total=total, disable=not verbose, desc="training", unit="step")
 
 
 def clip_by_global_norm(grads, max_norm):

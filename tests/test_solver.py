@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from dlscratch.models import FullyConnectedNet
-from dlscratch.solver import Solver, clip_by_global_norm
+from dlscratch import settings
+from dlscratch.solver import Solver, clip_by_global_norm, progress_bar
 
 
 def blobs(n, num_classes=3, dim=5, seed=0):
@@ -231,3 +232,10 @@ def test_gradient_clipping_rescales_to_the_global_norm():
     np.testing.assert_allclose(clipped["a"], [0.6, 0.0])
     np.testing.assert_allclose(clipped["b"], [[0.8]])
     assert clip_by_global_norm(grads, 10.0) is grads
+
+
+def test_text_progress_switch_draws_a_plain_text_bar_on_stdout(monkeypatch, capsys):
+    monkeypatch.setattr(settings, "TEXT_PROGRESS", True)
+    with progress_bar(3, verbose=True) as bar:
+        bar.update(3)
+    assert "3/3" in capsys.readouterr().out
