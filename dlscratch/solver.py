@@ -30,7 +30,8 @@ class Solver:
 
     def __init__(self, model, data, *, update_rule="sgd", optim_config=None, lr_decay=1.0,
                  batch_size=100, num_epochs=10, num_train_samples=1000, num_val_samples=None,
-                 checkpoint_name=None, print_every=10, verbose=True, seed=0, grad_clip=None):
+                 checkpoint_name=None, print_every=10, verbose=True, seed=0, grad_clip=None,
+                 shuffle=True):
         """
         model:             an object with `params` and `loss(X, y=None)` (see the module docstring)
         data:              dict with X_train, y_train, X_val, y_val (arrays of equal first length)
@@ -47,6 +48,9 @@ class Solver:
         verbose:           show the progress bar and one summary line per epoch
         seed:              seeds the shuffling and the subsampling, for reproducible runs
         grad_clip:         if set, rescale the gradients so their global L2 norm is at most this
+        shuffle:           reshuffle the training set every epoch; False feeds the examples in order,
+                           which truncated backpropagation through time needs (minibatch k+1 then
+                           holds the continuation of minibatch k)
         """
         missing = [key for key in _REQUIRED_DATA if key not in data]
         if missing:
@@ -77,6 +81,7 @@ class Solver:
         self.print_every = print_every
         self.verbose = verbose
         self.grad_clip = grad_clip
+        self.shuffle = shuffle
         self.rng = np.random.default_rng(seed)
         self.metric_name = getattr(model, "metric_name", "accuracy")
         self.higher_is_better = getattr(model, "higher_is_better", True)
@@ -121,8 +126,8 @@ class Solver:
             self.model.params = {name: p.copy() for name, p in self.best_params.items()}
 
     def _train_one_epoch(self, bar):
-        """One pass over a fresh shuffle of the training set, one update per minibatch."""
-        order = self.rng.permutation(len(self.X_train))
+        """One pass over the training set (freshly shuffled unless shuffle=False), one update per minibatch."""
+        order = self.rng.permutation(len(self.X_train)) if self.shuffle else np.arange(len(self.X_train))
         for start in range(0, len(order), self.batch_size):
             batch = order[start:start + self.batch_size]
             loss = self._step(self.X_train[batch], self.y_train[batch])

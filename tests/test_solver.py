@@ -239,3 +239,9 @@ def test_text_progress_switch_draws_a_plain_text_bar_on_stdout(monkeypatch, caps
     with progress_bar(3, verbose=True) as bar:
         bar.update(3)
     assert "3/3" in capsys.readouterr().out
+
+
+def test_shuffle_false_feeds_the_examples_in_order_every_epoch():
+    model = ScriptedModel(val_metrics=[1.0] * 3)
+    Solver(model, scripted_data(6), num_epochs=2, batch_size=2, shuffle=False, verbose=False).train()
+    assert [list(b[:, 0]) for b in model.batches] == [[0, 1], [2, 3], [4, 5]] * 2
