@@ -55,7 +55,7 @@ def relu_backward(dout, cache):
     """Gradient of relu_forward: passes dout where the input was positive."""
     x = cache
     ### BEGIN SOLUTION
-    dx = np.where(x > 0, dout, 0)
+    dx = dout * (x > 0)
     ### END SOLUTION
     return dx
 

@@ -23,7 +23,7 @@ def _start(name, w, dw, config, **defaults):
 
 
 def _state(config, key, w):
-    """The state array config[key], created as zeros shaped like w on the first step."""
+    """The state array config[key] (created as zeros shaped like w), which rules update in place."""
     if config.get(key) is None:
         config[key] = np.zeros_like(w)
     return config[key]
@@ -45,10 +45,10 @@ def sgd_momentum(w, dw, config=None):
     lr, mu = float(config["learning_rate"]), float(config["momentum"])
     v = _state(config, "velocity", w)
     ### BEGIN SOLUTION
-    v = mu * v - lr * dw
+    v *= mu                 # the state arrays belong to config: update them in place
+    v -= lr * dw
     next_w = w + v
     ### END SOLUTION
-    config["velocity"] = v
     return next_w.astype(w.dtype, copy=False), config
 
 
@@ -62,10 +62,10 @@ def nesterov(w, dw, config=None):
     lr, mu = float(config["learning_rate"]), float(config["momentum"])
     v = _state(config, "velocity", w)
     ### BEGIN SOLUTION
-    v = mu * v - lr * dw
+    v *= mu
+    v -= lr * dw
     next_w = w + mu * v - lr * dw
     ### END SOLUTION
-    config["velocity"] = v
     return next_w.astype(w.dtype, copy=False), config
 
 
@@ -75,10 +75,9 @@ def adagrad(w, dw, config=None):
     lr, eps = float(config["learning_rate"]), float(config["epsilon"])
     cache = _state(config, "cache", w)
     ### BEGIN SOLUTION
-    cache = cache + dw * dw
+    cache += dw * dw
     next_w = w - lr * dw / (np.sqrt(cache) + eps)
     ### END SOLUTION
-    config["cache"] = cache
     return next_w.astype(w.dtype, copy=False), config
 
 
@@ -89,10 +88,10 @@ def rmsprop(w, dw, config=None):
     eps = float(config["epsilon"])
     cache = _state(config, "cache", w)
     ### BEGIN SOLUTION
-    cache = rho * cache + (1 - rho) * dw * dw
+    cache *= rho
+    cache += (1 - rho) * (dw * dw)
     next_w = w - lr * dw / (np.sqrt(cache) + eps)
     ### END SOLUTION
-    config["cache"] = cache
     return next_w.astype(w.dtype, copy=False), config
 
 
@@ -102,14 +101,19 @@ def _adam_step(w, dw, config):
     beta1, beta2 = float(config["beta1"]), float(config["beta2"])
     m, v = _state(config, "m", w), _state(config, "v", w)
     ### BEGIN SOLUTION
-    t = config.get("t", 0) + 1
-    m = beta1 * m + (1 - beta1) * dw
-    v = beta2 * v + (1 - beta2) * dw * dw
-    m_hat = m / (1 - beta1 ** t)
-    v_hat = v / (1 - beta2 ** t)
-    step = lr * m_hat / (np.sqrt(v_hat) + eps)
+    t = config["t"] = config.get("t", 0) + 1
+    m *= beta1
+    m += (1 - beta1) * dw
+    v *= beta2
+    v += (1 - beta2) * (dw * dw)
+    # lr * m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t),
+    # computed with as few temporary arrays as possible: this runs on every parameter every step
+    denominator = np.sqrt(v)
+    denominator /= np.sqrt(1 - beta2 ** t)
+    denominator += eps
+    step = np.divide(m, denominator, out=denominator)
+    step *= lr / (1 - beta1 ** t)
     ### END SOLUTION
-    config["m"], config["v"], config["t"] = m, v, t
     return step
 
 
@@ -117,7 +121,8 @@ def adam(w, dw, config=None):
     """Adam: momentum on the gradient and RMSProp-style scaling, both bias-corrected."""
     config = _start("adam", w, dw, config, learning_rate=1e-3, beta1=0.9, beta2=0.999,
                     epsilon=1e-8, t=0)
-    next_w = w - _adam_step(w, dw, config)
+    step = _adam_step(w, dw, config)
+    next_w = np.subtract(w, step, out=step)     # reuse the step's memory for the result
     return next_w.astype(w.dtype, copy=False), config
 
 

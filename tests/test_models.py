@@ -122,10 +122,10 @@ def test_dropout_mask_is_fixed_per_batch_but_differs_between_batches_and_layers(
     X, y = batch(0)
     X2, _ = batch(1)
     assert model.loss(X, y)[0] == model.loss(X, y)[0], "a gradient check needs repeatable masks"
-    seed = model._dropout_param(X, 1, "train")["seed"]
-    assert seed == model._dropout_param(X.copy(), 1, "train")["seed"]
-    assert seed != model._dropout_param(X2, 1, "train")["seed"]
-    assert seed != model._dropout_param(X, 2, "train")["seed"]
+    seeds = [p["seed"] for p in model._dropout_params(X, "train")]
+    assert seeds == [p["seed"] for p in model._dropout_params(X.copy(), "train")]
+    assert seeds[0] != model._dropout_params(X2, "train")[0]["seed"]
+    assert seeds[0] != seeds[1], "each layer needs its own mask"
     without_dropout = FullyConnectedNet([50, 50], input_dim=D, num_classes=C, dtype=np.float64,
                                         seed=0)
     assert model.loss(X, y)[0] != without_dropout.loss(X, y)[0]

@@ -36,6 +36,8 @@ class Classifier:
     def _add_regularization(self, grads):
         """Add reg * W to each weight gradient and return the penalty 0.5 * reg * sum(W ** 2)."""
         penalty = 0.0
+        if self.reg == 0:
+            return penalty
         ### BEGIN SOLUTION
         for name, w in self.params.items():
             if name.startswith("W"):

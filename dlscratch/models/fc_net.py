@@ -41,15 +41,17 @@ class FullyConnectedNet(Classifier):
         # Running statistics of the batchnorm layers live here, not in params: they are not learned.
         self.bn_params = [{} for _ in range(self.num_layers - 1)] if normalization else []
 
-    def _dropout_param(self, X, layer, mode):
-        """Dropout settings for hidden layer `layer` in one forward pass over the batch X."""
-        param = {"p": self.dropout_keep_ratio, "mode": mode}
+    def _dropout_params(self, X, mode):
+        """Dropout settings for each hidden layer in one forward pass over the batch X."""
+        params = [{"p": self.dropout_keep_ratio, "mode": mode} for _ in range(self.num_layers - 1)]
         if self.seed is not None:
             # Seeding the mask with the model's seed, the batch's contents and the layer gives each
             # batch and layer its own mask, yet the same batch always the same one: training still
             # sees fresh masks, and repeated calls in a gradient check see identical ones.
-            param["seed"] = [self.seed, zlib.crc32(np.ascontiguousarray(X).data), layer]
-        return param
+            batch_key = zlib.crc32(np.ascontiguousarray(X).data)
+            for layer, param in enumerate(params, start=1):
+                param["seed"] = [self.seed, batch_key, layer]
+        return params
 
     def _forward(self, X, mode):
         """Scores (N, num_classes) for X (N, ...) and the caches the backward pass needs."""
@@ -58,6 +60,7 @@ class FullyConnectedNet(Classifier):
                              f"(N, ...) with {self.input_dim} values per example; got {X.shape}")
         caches = []
         out = X
+        dropout_params = self._dropout_params(X, mode) if self.use_dropout else None
         ### BEGIN SOLUTION
         for i in range(1, self.num_layers):
             w, b = self.params[f"W{i}"], self.params[f"b{i}"]
@@ -71,7 +74,7 @@ class FullyConnectedNet(Classifier):
                 out, cache = affine_relu_forward(out, w, b)
             dropout_cache = None
             if self.use_dropout:
-                out, dropout_cache = dropout_forward(out, self._dropout_param(X, i, mode))
+                out, dropout_cache = dropout_forward(out, dropout_params[i - 1])
             caches.append((cache, dropout_cache))
         L = self.num_layers
         scores, cache = affine_forward(out, self.params[f"W{L}"], self.params[f"b{L}"])
