@@ -6,6 +6,8 @@
 #   make notebooks   re-execute every notebook in place (full runs), refreshing committed outputs
 #   make data        fetch the full public datasets (CIFAR-10, MNIST) into datasets/
 #   make bench       time dlscratch against PyTorch on the CPU
+#   make student     write the students' version (solutions stubbed) into build/student/
+#   make grade SUBMISSION=path/to/student/repo   grade a submission, per exercise
 #   make clean       remove the virtual environment and build outputs
 
 PYTHON ?= python3
@@ -16,7 +18,7 @@ STAMP  := $(VENV)/.installed
 # The torch requirement used by `make bench`; pick the CPU build for your platform.
 TORCH  ?= torch==2.13.0
 
-.PHONY: install test lab notebooks data bench clean
+.PHONY: install test lab notebooks data bench student grade instructor-only clean
 
 install: $(STAMP)
 
@@ -47,6 +49,16 @@ data: install
 bench: install
 	$(PIP) install --quiet '$(TORCH)' -e '.[bench]'
 	$(PY) benchmarks/bench_mlp.py
+
+instructor-only:
+	@test -d assignment || { echo "make student and make grade are instructors' commands"; exit 2; }
+
+student: install instructor-only
+	$(PY) -m assignment.release --dest build/student
+
+grade: install instructor-only
+	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=path/to/student/repo"; exit 2; }
+	$(PY) -m assignment.grade "$(SUBMISSION)" --json build/grades.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -151,19 +151,25 @@ def _normalize(x, axis, eps):
 
     Returns (xhat, mean, var, std), the statistics keeping their reduced axis as size 1.
     """
+    ### BEGIN SOLUTION
     mean = x.mean(axis=axis, keepdims=True)
     centered = x - mean
     var = (centered * centered).mean(axis=axis, keepdims=True)
     std = np.sqrt(var + eps)
-    return centered / std, mean, var, std
+    xhat = centered / std
+    ### END SOLUTION
+    return xhat, mean, var, std
 
 
 def _normalize_backward(dxhat, xhat, std, axis):
     """Gradient through _normalize: dxhat -> dx, given the forward's xhat and std."""
     # With xhat = (x - mean) / std, the mean and the variance both depend on every x along axis:
     # dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std.
-    return (dxhat - dxhat.mean(axis=axis, keepdims=True)
-            - xhat * (dxhat * xhat).mean(axis=axis, keepdims=True)) / std
+    ### BEGIN SOLUTION
+    dx = (dxhat - dxhat.mean(axis=axis, keepdims=True)
+          - xhat * (dxhat * xhat).mean(axis=axis, keepdims=True)) / std
+    ### END SOLUTION
+    return dx
 
 
 def batchnorm_forward(x, gamma, beta, bn_param):
@@ -329,3 +335,5 @@ def affine_norm_relu_backward(dout, cache):
     da, dgamma, dbeta = norm_backward(dn, norm_cache)
     dx, dw, db = affine_backward(da, affine_cache)
     return dx, dw, db, dgamma, dbeta
+
+

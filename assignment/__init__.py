@@ -1,0 +1,1 @@
+"""Instructor tools: release the students' version of the course and grade submissions."""

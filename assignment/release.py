@@ -1,0 +1,189 @@
+"""Write the students' version of the course: every solution fence becomes a stub.
+
+    python -m assignment.release [--dest build/student] [--keep EXERCISE ...]
+
+--keep leaves the named exercises' solutions in place (the grader's own tests use it to build a
+release with exactly one exercise done). The release fails loudly, naming file and line, on a
+malformed fence or a fence that no exercise in dlscratch/exercises.py covers.
+"""
+import argparse
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from .fences import (EXERCISE_LINE, FenceError, find_regions, functions_by_line, raise_line,
+                     replace_regions, strip_markers)
+
+ROOT = Path(__file__).resolve().parent.parent
+# what stays in the instructors' repository
+INSTRUCTOR_ONLY = (".ci/", "assignment/", "tests/test_assignment.py")
+KEEP_OUTPUT_TAG = "keep_output"
+
+
+def load_registry(root):
+    """The EXERCISES tuple of root/dlscratch/exercises.py (loaded from that file, not sys.path)."""
+    spec = importlib.util.spec_from_file_location("_exercises", root / "dlscratch" / "exercises.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.EXERCISES
+
+
+def repository_files(root):
+    """Paths (relative, '/'-separated) of the files that make up the repository."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                                cwd=root, capture_output=True, text=True, check=True).stdout
+        return sorted(p for p in listed.splitlines() if (root / p).is_file())
+    except (OSError, subprocess.CalledProcessError):
+        skip = {".git", ".venv", "build", "__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                      if p.is_file() and not skip & set(p.relative_to(root).parts))
+
+
+class Release:
+    """One release run: the registry, which exercises keep their solutions, what was covered."""
+
+    def __init__(self, root, keep=()):
+        self.root = Path(root)
+        self.exercises = load_registry(self.root)
+        ids = {e.id for e in self.exercises}
+        unknown = set(keep) - ids
+        if unknown:
+            raise FenceError(f"--keep names unknown exercises {sorted(unknown)}; known: {sorted(ids)}")
+        self.keep = set(keep)
+        self.owner = {cover: e for e in self.exercises for cover in e.covers}
+        self.covered = set()
+
+    def python(self, text, rel):
+        """The student version of a Python file."""
+        lines = text.split("\n")
+        regions = find_regions(lines, rel)
+        if not regions:
+            return text
+        functions = functions_by_line(text, rel)
+
+        def stub(region):
+            line = region.begin + 1
+            if line not in functions:
+                raise FenceError(f"{rel}:{line}: solution fence outside any function")
+            qualname = functions[line]
+            cover = f"{rel}:{qualname}"
+            if cover not in self.owner:
+                raise FenceError(f"{rel}:{line}: the solution in {qualname} belongs to no exercise; "
+                                 f"add '{cover}' to an exercise's covers in dlscratch/exercises.py")
+            self.covered.add(cover)
+            exercise = self.owner[cover]
+            if exercise.id in self.keep:
+                return lines[region.begin + 1:region.end]
+            return [raise_line(region.indent, exercise.id, f"implement {qualname} in {rel}")]
+        return "\n".join(replace_regions(lines, regions, stub))
+
+    def notebook(self, text, rel):
+        """The student version of a notebook: stubbed solution cells, solution outputs cleared."""
+        nb = nbformat.reads(text, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            lines = cell.source.split("\n")
+            regions = find_regions(lines, f"{rel}: cell {index}, line")
+            solved = False
+            if regions:
+                exercise = self._cell_exercise(lines, rel, index)
+                solved = exercise.id in self.keep
+                if solved:
+                    cell.source = "\n".join(strip_markers(lines, regions))
+                else:
+                    what = f"complete this cell of {Path(rel).stem}"
+                    cell.source = "\n".join(replace_regions(lines, regions, lambda r: [
+                        f"{r.indent}# YOUR CODE HERE", raise_line(r.indent, exercise.id, what)]))
+            if not solved and not _shows_only_the_task(cell):
+                cell.outputs = []
+            cell.execution_count = None
+        return nbformat.writes(nb)
+
+    def _cell_exercise(self, lines, rel, index):
+        """The exercise a fenced notebook cell belongs to, from its '# exercise: <id>' line."""
+        ids = [m.group(1) for m in map(EXERCISE_LINE.match, lines) if m]
+        if len(ids) != 1:
+            raise FenceError(f"{rel}: cell {index} has solution fences but {len(ids)} "
+                             "'# exercise: <id>' lines (it needs exactly one)")
+        exercise = next((e for e in self.exercises if e.id == ids[0]), None)
+        if exercise is None or rel not in exercise.covers:
+            raise FenceError(f"{rel}: cell {index}: exercise {ids[0]!r} does not list {rel} in "
+                             "its covers in dlscratch/exercises.py")
+        self.covered.add(rel)
+        return exercise
+
+    def check_every_cover_was_found(self):
+        """Fail if the registry names code that has no solution fence (a stale registry)."""
+        missing = sorted(set(self.owner) - self.covered)
+        if missing:
+            raise FenceError("dlscratch/exercises.py lists code without a solution fence: "
+                             + ", ".join(missing))
+
+
+def _shows_only_the_task(cell):
+    """Whether a cell's outputs may stay: expected values checked by nbval, or tagged to keep."""
+    return ("NBVAL_CHECK_OUTPUT" in cell.source
+            or KEEP_OUTPUT_TAG in cell.get("metadata", {}).get("tags", []))
+
+
+def student_readme(root, exercises):
+    """The students' README: the template with the table of exercises filled in."""
+    rows = "\n".join(f"| `{e.id}` | {e.notebook} | {e.points} |" for e in exercises)
+    table = "| exercise | notebook | points |\n| --- | --- | --- |\n" + rows
+    template = (root / "assignment" / "STUDENT_README.md").read_text()
+    return template.replace("{exercise_table}", table)
+
+
+def build(dest, root=ROOT, keep=()):
+    """Write the student repository into dest (replacing it); returns the number of files."""
+    root, dest = Path(root), Path(dest)
+    release = Release(root, keep)
+    outputs = {}
+    for rel in repository_files(root):
+        if rel.startswith(INSTRUCTOR_ONLY):
+            continue
+        source = root / rel
+        if rel.endswith(".py"):
+            outputs[rel] = release.python(source.read_text(), rel)
+        elif rel.endswith(".ipynb"):
+            outputs[rel] = release.notebook(source.read_text(), rel)
+        else:
+            outputs[rel] = source.read_bytes()
+    release.check_every_cover_was_found()
+    outputs["README.md"] = student_readme(root, release.exercises)
+
+    if dest.exists():
+        shutil.rmtree(dest)
+    for rel, content in outputs.items():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+            shutil.copymode(root / rel, target)
+        else:
+            target.write_text(content)
+    return len(outputs)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dest", default=str(ROOT / "build" / "student"))
+    parser.add_argument("--keep", nargs="*", default=[], metavar="EXERCISE")
+    args = parser.parse_args(argv)
+    try:
+        count = build(args.dest, keep=args.keep)
+    except FenceError as error:
+        print(f"release failed: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote the student version ({count} files) to {args.dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
