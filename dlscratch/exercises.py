@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 
 LAYERS, TORCH = "tests/test_layers.py::", "tests/test_against_torch.py::"
 RULES = "tests/test_optimizations.py::"
+CONV, CONV_TORCH = "tests/test_conv_layers.py::", "tests/test_conv_against_torch.py::"
+CONV_NET = "tests/test_conv_net.py::"
+RNN, RNN_TORCH = "tests/test_rnn_layers.py::", "tests/test_rnn_against_torch.py::"
+RNN_NET = "tests/test_recurrent_net.py::"
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,159 @@ EXERCISES = (
               f"{LAYERS}test_dropout_train_keeps_fraction_p_and_preserves_the_mean[*]",
               f"{LAYERS}test_float32_kept_with_numpy_float64_hyperparameters[dropout-*]",
               *_layer_tests("dropout"), f"{TORCH}test_dropout_backward_is_mask_over_p")),
+    Exercise("conv_naive", "04_convolutional_nets",
+             ("dlscratch/conv_layers.py:conv_forward_naive", "dlscratch/conv_layers.py:conv_backward_naive"), 15,
+             tuple(f"{CONV}{test}" for test in (
+                 "test_conv_known_values[naive]", "test_conv_zero_padding_and_cross_correlation[naive]",
+                 "test_conv_output_shape_is_rounded_down[*naive*]", "test_conv_naive_gradients[*]",
+                 "test_conv_keeps_dtype_and_inputs[*naive*]"))
+             + (f"{CONV_TORCH}test_conv_matches_conv2d[*naive*]",)),
+    Exercise("max_pool_naive", "04_convolutional_nets",
+             ("dlscratch/conv_layers.py:max_pool_forward_naive",
+              "dlscratch/conv_layers.py:max_pool_backward_naive"), 10,
+             tuple(f"{CONV}{test}" for test in (
+                 "test_max_pool_known_values[naive]",
+                 "test_overlapping_windows_accumulate_at_a_shared_maximum[naive]",
+                 "test_max_pool_output_shape_is_rounded_down[*naive*]", "test_max_pool_gradients[*naive*]",
+                 "test_max_pool_keeps_dtype_and_input[*naive*]"))
+             + (f"{CONV_TORCH}test_max_pool_matches_max_pool2d[*naive*]",)),
+    Exercise("conv_fast", "04_convolutional_nets",
+             ("dlscratch/conv_layers.py:_im2col", "dlscratch/conv_layers.py:_col2im",
+              "dlscratch/conv_layers.py:conv_forward", "dlscratch/conv_layers.py:conv_backward"), 20,
+             tuple(f"{CONV}{test}" for test in (
+                 "test_conv_known_values[fast]", "test_conv_zero_padding_and_cross_correlation[fast]",
+                 "test_conv_output_shape_is_rounded_down[*fast*]", "test_conv_fast_gradients[*]",
+                 "test_conv_fast_equals_naive[*]", "test_conv_fast_accepts_any_memory_layout",
+                 "test_conv_keeps_dtype_and_inputs[*fast*]", "test_conv_float32_matches_float64",
+                 "test_conv_sandwich_gradients[conv_relu]"))
+             + (f"{CONV_TORCH}test_conv_matches_conv2d[*fast*]", f"{CONV_TORCH}test_conv_float32_matches_conv2d"),
+             requires=("conv_naive", "relu")),
+    Exercise("max_pool_fast", "04_convolutional_nets",
+             ("dlscratch/conv_layers.py:_windows", "dlscratch/conv_layers.py:max_pool_forward",
+              "dlscratch/conv_layers.py:max_pool_backward"), 10,
+             tuple(f"{CONV}{test}" for test in (
+                 "test_max_pool_known_values[fast]",
+                 "test_overlapping_windows_accumulate_at_a_shared_maximum[fast]",
+                 "test_max_pool_output_shape_is_rounded_down[*fast*]", "test_max_pool_gradients[*fast*]",
+                 "test_max_pool_fast_equals_naive[*]", "test_max_pool_reads_the_convolutions_output_layout",
+                 "test_max_pool_keeps_dtype_and_input[*fast*]", "test_conv_sandwich_gradients[conv_relu_pool]"))
+             + (f"{CONV_TORCH}test_max_pool_matches_max_pool2d[*fast*]",),
+             requires=("max_pool_naive", "conv_fast", "relu")),
+    Exercise("spatial_norm", "04_convolutional_nets",
+             ("dlscratch/conv_layers.py:spatial_batchnorm_forward",
+              "dlscratch/conv_layers.py:spatial_batchnorm_backward",
+              "dlscratch/conv_layers.py:spatial_groupnorm_forward",
+              "dlscratch/conv_layers.py:spatial_groupnorm_backward"), 15,
+             tuple(f"{CONV}{test}" for test in (
+                 "test_spatial_batchnorm_standardises_each_channel", "test_spatial_batchnorm_gradients[*]",
+                 "test_spatial_groupnorm_gradients[*]",
+                 "test_spatial_groupnorm_standardises_each_group_of_each_example",
+                 "test_spatial_norms_keep_dtype[*]", "test_conv_norm_relu_gradients[*]"))
+             + (f"{CONV_TORCH}test_spatial_batchnorm_matches_batch_norm",
+                f"{CONV_TORCH}test_spatial_groupnorm_matches_group_norm[*]"),
+             requires=("normalization", "conv_fast", "max_pool_fast", "relu")),
+    Exercise("conv_net", "04_convolutional_nets",
+             ("dlscratch/models/conv_net.py:ThreeLayerConvNet._forward",
+              "dlscratch/models/conv_net.py:ThreeLayerConvNet._backward",
+              "dlscratch/models/conv_net.py:ConvNet._conv_block_forward",
+              "dlscratch/models/conv_net.py:ConvNet._conv_block_backward",
+              "dlscratch/models/conv_net.py:ConvNet._forward",
+              "dlscratch/models/conv_net.py:ConvNet._backward"), 20,
+             tuple(f"{CONV_NET}{test}" for test in (
+                 "test_three_layer_gradients[*]", "test_three_layer_parameter_shapes_with_odd_image_size",
+                 "test_three_layer_defaults_follow_cs231n", "test_three_layer_dtype_is_kept",
+                 "test_convnet_gradients_of_every_configuration[*]", "test_convnet_parameter_names_and_shapes",
+                 "test_convnet_he_initialisation_and_initial_loss",
+                 "test_regularisation_adds_half_reg_times_squared_weights", "test_dtype_is_kept_everywhere[*]",
+                 "test_batchnorm_test_mode_uses_running_statistics", "test_overfits_a_tiny_dataset[*]")),
+             requires=("conv_fast", "max_pool_fast", "spatial_norm", "affine", "relu", "softmax_loss",
+                       "fc_net", "adam", "solver_step")),
+    Exercise("rnn", "05_recurrent_nets",
+             tuple(f"dlscratch/rnn_layers.py:{name}" for name in (
+                 "_input_projection", "_input_projection_backward", "_rnn_cell_forward",
+                 "_rnn_cell_backward", "rnn_step_forward", "rnn_step_backward", "rnn_forward",
+                 "rnn_backward")), 15,
+             tuple(f"{RNN}{test}" for test in (
+                 "test_layer_gradients[rnn]", "test_layer_gradients[rnn_step]",
+                 "test_layer_gradients[temporal_affine]", "test_rnn_step_known_values",
+                 "test_sequence_forward_equals_a_loop_of_steps[rnn]",
+                 "test_sequence_backward_equals_a_loop_of_steps[rnn]",
+                 "test_temporal_affine_matches_affine_at_every_step",
+                 "test_layer_keeps_dtype[rnn-*]", "test_layer_keeps_dtype[rnn_step-*]",
+                 "test_layer_keeps_dtype[temporal_affine-*]",
+                 "test_layer_does_not_modify_inputs[rnn]",
+                 "test_layer_does_not_modify_inputs[rnn_step]",
+                 "test_layer_does_not_modify_inputs[temporal_affine]"))
+             + (f"{RNN_TORCH}test_rnn_against_a_torch_loop",
+                f"{RNN_TORCH}test_temporal_affine_against_torch")),
+    Exercise("lstm", "05_recurrent_nets",
+             tuple(f"dlscratch/rnn_layers.py:{name}" for name in (
+                 "_lstm_cell_forward", "_lstm_cell_backward", "lstm_step_forward",
+                 "lstm_step_backward",
+                 "lstm_forward", "lstm_backward")), 20,
+             tuple(f"{RNN}{test}" for test in (
+                 "test_layer_gradients[lstm]", "test_lstm_step_gradients",
+                 "test_lstm_gradients_with_an_initial_cell_state",
+                 "test_lstm_step_with_zero_weights",
+                 "test_lstm_gate_order_is_i_f_o_g",
+                 "test_sequence_forward_equals_a_loop_of_steps[lstm]",
+                 "test_sequence_backward_equals_a_loop_of_steps[lstm]",
+                 "test_lstm_forward_c0_and_cell_states_in_cache", "test_layer_keeps_dtype[lstm-*]",
+                 "test_layer_keeps_dtype[lstm_step-*]", "test_layer_does_not_modify_inputs[lstm]",
+                 "test_layer_does_not_modify_inputs[lstm_step]"))
+             + (f"{RNN_TORCH}test_lstm_against_torch_nn_lstm[*]",
+                f"{RNN_TORCH}test_lstm_step_against_torch_lstm_cell"),
+             requires=("rnn",)),
+    Exercise("gru", "05_recurrent_nets",
+             tuple(f"dlscratch/rnn_layers.py:{name}" for name in (
+                 "_gru_cell_forward", "_gru_cell_backward", "_gru_dWh", "gru_step_forward",
+                 "gru_step_backward", "gru_forward", "gru_backward")), 15,
+             tuple(f"{RNN}{test}" for test in (
+                 "test_layer_gradients[gru]", "test_layer_gradients[gru_step]",
+                 "test_gru_step_known_values",
+                 "test_gru_reset_gate_multiplies_prev_h_before_Wh",
+                 "test_sequence_forward_equals_a_loop_of_steps[gru]",
+                 "test_sequence_backward_equals_a_loop_of_steps[gru]",
+                 "test_layer_keeps_dtype[gru-*]",
+                 "test_layer_keeps_dtype[gru_step-*]", "test_layer_does_not_modify_inputs[gru]",
+                 "test_layer_does_not_modify_inputs[gru_step]"))
+             + (f"{RNN_TORCH}test_gru_against_a_torch_loop",
+                f"{RNN_TORCH}test_gru_against_torch_nn_gru",
+                f"{RNN_TORCH}test_gru_step_against_a_torch_step"),
+             requires=("rnn",)),
+    Exercise("word_embedding", "05_recurrent_nets",
+             ("dlscratch/rnn_layers.py:word_embedding_forward",
+              "dlscratch/rnn_layers.py:word_embedding_backward"), 5,
+             (f"{RNN}test_word_embedding_gradient_with_repeated_ids",
+              f"{RNN}test_word_embedding_forward_values",
+              f"{RNN}test_layer_keeps_dtype[word_embedding-*]",
+              f"{RNN}test_layer_does_not_modify_inputs[word_embedding]",
+              f"{RNN_TORCH}test_word_embedding_against_torch")),
+    Exercise("temporal_loss", "05_recurrent_nets",
+             ("dlscratch/rnn_layers.py:temporal_softmax_loss",), 5,
+             (f"{RNN}test_temporal_softmax_loss_gradient_with_mask",
+              f"{RNN}test_temporal_softmax_loss_of_equal_scores_is_T_log_V",
+              f"{RNN}test_temporal_softmax_loss_mask_leaves_steps_out",
+              f"{RNN}test_temporal_softmax_loss_keeps_dtype[*]",
+              f"{RNN_TORCH}test_temporal_softmax_loss_against_torch"),
+             requires=("softmax_loss",)),
+    Exercise("recurrent_net", "05_recurrent_nets",
+             ("dlscratch/models/recurrent_net.py:RecurrentNet._forward",
+              "dlscratch/models/recurrent_net.py:RecurrentNet._backward"), 20,
+             tuple(f"{RNN_NET}{test}" for test in (
+                 "test_gradients[*]", "test_gradients_from_a_carried_state[*]",
+                 "test_loss_is_per_token_and_starts_near_log_V[*]", "test_dtype_is_kept[*]",
+                 "test_scores_shape", "test_uniform_model_has_perplexity_vocab_size",
+                 "test_evaluate_averages_over_tokens_and_skips_negative_targets",
+                 "test_state_is_carried_between_training_calls_and_reset[*]",
+                 "test_two_chunks_with_a_carried_state_equal_one_long_sequence[*]",
+                 "test_state_is_not_carried_when_switched_off_or_batch_size_changes",
+                 "test_scoring_and_evaluation_leave_the_state_alone",
+                 "test_sample_shapes_and_determinism[*]", "test_sample_follows_the_model",
+                 "test_sample_with_a_vocabulary_and_unseen_characters",
+                 "test_solver_learns_a_repeating_text_with_truncated_bptt")),
+             requires=("rnn", "lstm", "gru", "word_embedding", "temporal_loss", "softmax_loss",
+                       "adam", "solver_step")),
 )
 
 BY_ID = {exercise.id: exercise for exercise in EXERCISES}

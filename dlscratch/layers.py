@@ -61,10 +61,12 @@ def relu_backward(dout, cache):
 
 
 def sigmoid(x):
-    """Logistic function 1 / (1 + exp(-x)), computed without overflow for large |x|."""
-    # exp(-|x|) never overflows; the two branches are the same function rearranged.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    """Logistic function 1 / (1 + exp(-x)), exact and finite for any x."""
+    # For very negative x, exp(-x) overflows to inf and 1 / (1 + inf) is exactly 0, the right
+    # limit: the overflow is harmless, so its warning is silenced rather than branched around
+    # (a branch per element costs more than the exponential itself).
+    with np.errstate(over="ignore", under="ignore"):
+        return 1 / (1 + np.exp(-x))
 
 
 def sigmoid_forward(x):
@@ -337,3 +339,5 @@ def affine_norm_relu_backward(dout, cache):
     return dx, dw, db, dgamma, dbeta
 
 
+from .rnn_layers import *  # noqa: E402,F401,F403  (recurrent layers live in their own file)
+from .conv_layers import *  # noqa: E402,F401,F403  (conv layers live in their own file)

@@ -3,3 +3,7 @@ from .classifier import Classifier
 from .fc_net import FullyConnectedNet
 
 __all__ = ["Classifier", "FullyConnectedNet"]
+from .conv_net import ConvNet, ThreeLayerConvNet  # noqa: E402
+__all__ += ["ConvNet", "ThreeLayerConvNet"]
+from .recurrent_net import RecurrentNet  # noqa: E402
+__all__ += ["RecurrentNet"]

@@ -1,0 +1,496 @@
+"""Convolutional layers: convolution, max pooling, spatial batch/group normalisation, sandwiches.
+
+Images are (N, C, H, W). The same conventions hold as in dlscratch/layers.py, which re-exports
+every name in __all__ (so `from dlscratch.layers import conv_forward` works): `*_forward` returns
+`(out, cache)`, `*_backward(dout, cache)` the gradients of the forward's inputs in order, inputs
+are never modified and the input's dtype is kept.
+
+The `_naive` versions are the loops students write first. The others compute exactly the same
+thing with strided views: the convolution copies every receptive field into one column matrix
+("im2col") and does all its arithmetic in one large matrix product, which BLAS runs at full speed.
+
+Memory layout. The fast convolution returns its output as a transposed view of an (F, H', W', N)
+array, because that is the order its matrix product produces: the batch axis varies fastest in
+memory. The values and the shape are ordinary (N, F, H', W'); only the strides differ. Element-wise
+numpy operations (`*_like`, ufuncs) keep that layout, pooling reads it directly, and the next
+convolution's im2col then copies runs of W'*N contiguous numbers instead of W', so nothing is
+copied to "fix" it. Every layer still accepts any layout, contiguous NCHW included.
+"""
+import numbers
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ._validate import require_float, require_shape
+
+__all__ = [
+    "conv_forward_naive", "conv_backward_naive", "conv_forward", "conv_backward",
+    "max_pool_forward_naive", "max_pool_backward_naive", "max_pool_forward", "max_pool_backward",
+    "spatial_batchnorm_forward", "spatial_batchnorm_backward",
+    "spatial_groupnorm_forward", "spatial_groupnorm_backward",
+    "conv_relu_forward", "conv_relu_backward", "conv_relu_pool_forward", "conv_relu_pool_backward",
+    "conv_norm_relu_forward", "conv_norm_relu_backward",
+    "conv_norm_relu_pool_forward", "conv_norm_relu_pool_backward",
+]
+
+
+# ------------------------------------------------------------------------------------------------
+# Shapes and hyperparameters
+# ------------------------------------------------------------------------------------------------
+
+def _int_setting(where, settings, key, default, minimum):
+    """settings[key] (or default) checked to be an integer >= minimum."""
+    value = settings.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{where}: {key} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _output_size(where, what, size, window, stride):
+    """Number of window positions along one axis: 1 + (size - window) // stride (rounded down)."""
+    if window > size:
+        raise ValueError(f"{where}: the window {what} {window} is larger than the (padded) "
+                         f"input {what} {size}")
+    return 1 + (size - window) // stride
+
+
+def _conv_geometry(where, x, w, b, conv_param):
+    """Validate a convolution's inputs; return (stride, pad, H_out, W_out)."""
+    require_float(where, x=x, w=w, b=b)
+    require_shape(where, "x", x, ("N", "C", "H", "W"))
+    require_shape(where, "w", w, ("F", x.shape[1], "HH", "WW"))
+    require_shape(where, "b", b, (w.shape[0],))
+    stride = _int_setting(where, conv_param, "stride", 1, minimum=1)
+    pad = _int_setting(where, conv_param, "pad", 0, minimum=0)
+    H_out = _output_size(where, "height", x.shape[2] + 2 * pad, w.shape[2], stride)
+    W_out = _output_size(where, "width", x.shape[3] + 2 * pad, w.shape[3], stride)
+    return stride, pad, H_out, W_out
+
+
+def _pool_geometry(where, x, pool_param):
+    """Validate a max pool's input; return (pool_height, pool_width, stride, H_out, W_out)."""
+    require_float(where, x=x)
+    require_shape(where, "x", x, ("N", "C", "H", "W"))
+    ph = _int_setting(where, pool_param, "pool_height", 2, minimum=1)
+    pw = _int_setting(where, pool_param, "pool_width", 2, minimum=1)
+    stride = _int_setting(where, pool_param, "stride", 2, minimum=1)
+    H_out = _output_size(where, "height", x.shape[2], ph, stride)
+    W_out = _output_size(where, "width", x.shape[3], pw, stride)
+    return ph, pw, stride, H_out, W_out
+
+
+def _pad_images(x, pad):
+    """x (N, C, H, W) with `pad` zeros added on every side of each image -> (N, C, H+2p, W+2p)."""
+    return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+
+
+def _every(stride, start, count):
+    """The slice start, start + stride, ..., start + stride*(count - 1)."""
+    return slice(start, start + stride * (count - 1) + 1, stride)
+
+
+# ------------------------------------------------------------------------------------------------
+# Convolution
+# ------------------------------------------------------------------------------------------------
+
+def conv_forward_naive(x, w, b, conv_param):
+    """Convolution by loops: x (N, C, H, W), w (F, C, HH, WW), b (F,) -> out (N, F, H', W').
+
+    conv_param: 'stride' and 'pad' (zeros added on each side); H' = 1 + (H + 2 pad - HH) // stride.
+    Like every deep-learning library this is a cross-correlation: the filter is not flipped.
+    """
+    stride, pad, H_out, W_out = _conv_geometry("conv_forward_naive", x, w, b, conv_param)
+    N, F, HH, WW = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    ### BEGIN SOLUTION
+    xp = _pad_images(x, pad)
+    out = np.zeros((N, F, H_out, W_out), dtype=x.dtype)
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    field = xp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    out[n, f, i, j] = np.sum(field * w[f]) + b[f]
+    ### END SOLUTION
+    return out, (x, w, stride, pad)
+
+
+def conv_backward_naive(dout, cache):
+    """Gradients of conv_forward_naive by loops: dout (N, F, H', W') -> dx, dw, db."""
+    x, w, stride, pad = cache
+    N, F, H_out, W_out = dout.shape
+    HH, WW = w.shape[2:]
+    H, W = x.shape[2:]
+    ### BEGIN SOLUTION
+    xp = _pad_images(x, pad)
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(w)
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rows = slice(i * stride, i * stride + HH)
+                    cols = slice(j * stride, j * stride + WW)
+                    # out[n, f, i, j] = sum(field * w[f]) + b[f]: each factor's gradient is
+                    # the other factor
+                    dw[f] += dout[n, f, i, j] * xp[n, :, rows, cols]
+                    dxp[n, :, rows, cols] += dout[n, f, i, j] * w[f]
+    dx = dxp[:, :, pad:pad + H, pad:pad + W]
+    db = dout.sum(axis=(0, 2, 3))
+    ### END SOLUTION
+    return dx, dw, db
+
+
+def _im2col(x, HH, WW, stride, pad, H_out, W_out):
+    """Every receptive field as a column: x (N, C, H, W) -> (C*HH*WW, H'*W'*N), contiguous.
+
+    Row (c, i, j) holds x_padded[n, c, stride*p + i, stride*q + j] for every output position
+    (p, q, n): the input pixels that filter weight (c, i, j) multiplies.
+    """
+    N, C, H, W = x.shape
+    ### BEGIN SOLUTION
+    xt = x.transpose(1, 2, 3, 0)                  # (C, H, W, N); free for conv_forward's outputs
+    if pad:
+        xp = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=x.dtype)
+        xp[:, pad:pad + H, pad:pad + W] = xt
+    else:
+        xp = xt
+    # a view, no copy: windows[c, p, q, n, i, j] = xp[c, stride*p + i, stride*q + j, n]
+    windows = sliding_window_view(xp, (HH, WW), axis=(1, 2))[:, ::stride, ::stride]
+    cols = np.ascontiguousarray(windows.transpose(0, 4, 5, 1, 2, 3))   # the one copy
+    ### END SOLUTION
+    return cols.reshape(C * HH * WW, H_out * W_out * N)
+
+
+def _col2im(dcols, x_shape, HH, WW, stride, pad, H_out, W_out):
+    """Adjoint of _im2col: each column entry added back onto its pixel -> dx (N, C, H, W)."""
+    N, C, H, W = x_shape
+    ### BEGIN SOLUTION
+    dcols = dcols.reshape(C, HH, WW, H_out, W_out, N)
+    dxp = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=dcols.dtype)
+    # one vectorised addition per kernel offset; overlapping fields accumulate
+    for i in range(HH):
+        for j in range(WW):
+            dxp[:, _every(stride, i, H_out), _every(stride, j, W_out)] += dcols[:, i, j]
+    ### END SOLUTION
+    return dxp[:, pad:pad + H, pad:pad + W].transpose(3, 0, 1, 2)
+
+
+def conv_forward(x, w, b, conv_param):
+    """Fast convolution by im2col and one matrix product; same inputs and output as the naive one.
+
+    x (N, C, H, W), w (F, C, HH, WW), b (F,) -> out (N, F, H', W') in the layout described in the
+    module docstring.
+    """
+    stride, pad, H_out, W_out = _conv_geometry("conv_forward", x, w, b, conv_param)
+    N, F, HH, WW = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    ### BEGIN SOLUTION
+    cols = _im2col(x, HH, WW, stride, pad, H_out, W_out)      # (C*HH*WW, H'*W'*N)
+    out = w.reshape(F, -1) @ cols                               # (F, H'*W'*N)
+    out += b[:, None]
+    out = out.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)
+    ### END SOLUTION
+    return out, (x.shape, w, cols, stride, pad)
+
+
+def conv_backward(dout, cache):
+    """Gradients of conv_forward: dout (N, F, H', W') -> dx (N, C, H, W), dw, db."""
+    x_shape, w, cols, stride, pad = cache
+    N, F, H_out, W_out = dout.shape
+    HH, WW = w.shape[2:]
+    ### BEGIN SOLUTION
+    # (F, H'*W'*N): free when dout has the layout conv_forward produced, one copy otherwise
+    dout2d = dout.transpose(1, 2, 3, 0).reshape(F, -1)
+    db = dout2d.sum(axis=1)
+    dw = (dout2d @ cols.T).reshape(w.shape)                     # reuses the forward's columns
+    dcols = w.reshape(F, -1).T @ dout2d                         # (C*HH*WW, H'*W'*N)
+    dx = _col2im(dcols, x_shape, HH, WW, stride, pad, H_out, W_out)
+    ### END SOLUTION
+    return dx, dw, db
+
+
+# ------------------------------------------------------------------------------------------------
+# Max pooling
+# ------------------------------------------------------------------------------------------------
+
+def max_pool_forward_naive(x, pool_param):
+    """Max pooling by loops: x (N, C, H, W) -> out (N, C, H', W'), H' = 1 + (H - ph) // stride.
+
+    pool_param: 'pool_height', 'pool_width', 'stride'. Windows may overlap (stride < pool size) and
+    need not tile the input (the rows and columns no window reaches are ignored).
+    """
+    ph, pw, stride, H_out, W_out = _pool_geometry("max_pool_forward_naive", x, pool_param)
+    N, C = x.shape[:2]
+    ### BEGIN SOLUTION
+    out = np.zeros((N, C, H_out, W_out), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw]
+                    out[n, c, i, j] = window.max()
+    ### END SOLUTION
+    return out, (x, ph, pw, stride)
+
+
+def max_pool_backward_naive(dout, cache):
+    """Gradient of max_pool_forward_naive: each window's dout goes to its (first) largest input."""
+    x, ph, pw, stride = cache
+    N, C, H_out, W_out = dout.shape
+    ### BEGIN SOLUTION
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw]
+                    # argmax returns the first maximum in row-major order: ties go to one element
+                    a, b = np.unravel_index(np.argmax(window), window.shape)
+                    dx[n, c, i * stride + a, j * stride + b] += dout[n, c, i, j]
+    ### END SOLUTION
+    return dx
+
+
+def _same_axis_order(a, b):
+    """Whether a and b lay out their axes in the same order in memory (their strides sort alike)."""
+    return np.array_equal(np.argsort(a.strides, kind="stable"),
+                          np.argsort(b.strides, kind="stable"))
+
+
+def _copy_like(template, values):
+    """A copy of values laid out in memory like template (same shape)."""
+    copy = np.empty_like(template, dtype=values.dtype)
+    copy[...] = values
+    return copy
+
+
+def _windows(a, ph, pw, stride, H_out, W_out, writeable=False):
+    """Every pooling window of a (N, C, H, W) as a view (N, C, H', W', ph, pw): no copy.
+
+    windows[n, c, p, q, i, j] = a[n, c, stride*p + i, stride*q + j]. With writeable=True, writing
+    to windows[..., i, j] for one offset (i, j) writes to distinct elements of a.
+    """
+    N, C = a.shape[:2]
+    ### BEGIN SOLUTION
+    if stride == ph == pw:
+        # the windows tile the image (up to rows/columns no window reaches): a reshape cuts it
+        tiles = a[:, :, :H_out * ph, :W_out * pw].reshape(N, C, H_out, ph, W_out, pw)
+        windows = tiles.transpose(0, 1, 2, 4, 3, 5)
+    else:
+        windows = sliding_window_view(a, (ph, pw), axis=(2, 3), writeable=writeable)
+        windows = windows[:, :, ::stride, ::stride]
+    ### END SOLUTION
+    return windows
+
+
+def max_pool_forward(x, pool_param):
+    """Fast max pooling by strided views: x (N, C, H, W) -> out (N, C, H', W'), as the naive one."""
+    ph, pw, stride, H_out, W_out = _pool_geometry("max_pool_forward", x, pool_param)
+    ### BEGIN SOLUTION
+    windows = _windows(x, ph, pw, stride, H_out, W_out)
+    # the largest entry of every window, one vectorised comparison per offset (i, j) in the window
+    out = windows[..., 0, 0].copy(order="K")
+    for i in range(ph):
+        for j in range(pw):
+            if i or j:
+                np.maximum(out, windows[..., i, j], out=out)
+    ### END SOLUTION
+    return out, (x, out, ph, pw, stride)
+
+
+def max_pool_backward(dout, cache):
+    """Gradient of max_pool_forward: each window's dout goes to its first maximum -> dx."""
+    x, out, ph, pw, stride = cache
+    H_out, W_out = out.shape[2:]
+    if not _same_axis_order(dout, out):
+        # give dout the memory layout of out (one copy), so that the element-wise operations
+        # below never mix layouts, which would make each of them several times slower
+        dout = _copy_like(out, dout)
+    ### BEGIN SOLUTION
+    dx = np.zeros_like(x)
+    x_windows = _windows(x, ph, pw, stride, H_out, W_out)
+    dx_windows = _windows(dx, ph, pw, stride, H_out, W_out, writeable=True)
+    # windows whose maximum is still to be found; *_like keeps out's memory layout, so the
+    # element-wise operations below run over matching strides
+    unclaimed = np.ones_like(out, dtype=bool)
+    overlapping = stride < ph or stride < pw
+    for i in range(ph):                           # offsets in row-major order: the first max wins
+        for j in range(pw):
+            hit = x_windows[..., i, j] == out
+            hit &= unclaimed
+            unclaimed &= ~hit
+            if overlapping:                       # windows share inputs: accumulate
+                dx_windows[..., i, j] += dout * hit
+            else:                                 # each input is in one window at most
+                np.multiply(dout, hit, out=dx_windows[..., i, j])
+    ### END SOLUTION
+    return dx
+
+
+# ------------------------------------------------------------------------------------------------
+# Spatial normalisation
+# ------------------------------------------------------------------------------------------------
+
+def _channels_last_rows(a):
+    """(N, C, H, W) -> (N*H*W, C): one row of C features per pixel."""
+    return a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1])
+
+
+def _channels_first_images(rows, shape):
+    """Inverse of _channels_last_rows: (N*H*W, C) -> (N, C, H, W) for shape (N, C, H, W)."""
+    N, C, H, W = shape
+    return rows.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+    """Batch normalisation per channel over N, H and W: x (N, C, H, W), gamma/beta (C,) -> out.
+
+    bn_param as for batchnorm_forward; the running statistics have shape (C,).
+    """
+    require_float("spatial_batchnorm_forward", x=x, gamma=gamma, beta=beta)
+    require_shape("spatial_batchnorm_forward", "x", x, ("N", "C", "H", "W"))
+    require_shape("spatial_batchnorm_forward", "gamma", gamma, (x.shape[1],))
+    require_shape("spatial_batchnorm_forward", "beta", beta, (x.shape[1],))
+    ### BEGIN SOLUTION
+    # every pixel of every image is one example of C features: ordinary batchnorm does the rest
+    out_rows, bn_cache = batchnorm_forward(_channels_last_rows(x), gamma, beta, bn_param)
+    out = _channels_first_images(out_rows, x.shape)
+    ### END SOLUTION
+    return out, (x.shape, bn_cache)
+
+
+def spatial_batchnorm_backward(dout, cache):
+    """Gradients of spatial_batchnorm_forward: dout (N, C, H, W) -> dx, dgamma (C,), dbeta (C,)."""
+    x_shape, bn_cache = cache
+    ### BEGIN SOLUTION
+    dx_rows, dgamma, dbeta = batchnorm_backward(_channels_last_rows(dout), bn_cache)
+    dx = _channels_first_images(dx_rows, x_shape)
+    ### END SOLUTION
+    return dx, dgamma, dbeta
+
+
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    """Group normalisation: x (N, C, H, W), gamma/beta (C,) -> out (N, C, H, W).
+
+    The C channels are split into G consecutive groups of C // G; each example standardises each
+    group over its channels and pixels (G = 1 is layer norm, G = C instance norm). gn_param: 'eps'.
+    """
+    require_float("spatial_groupnorm_forward", x=x, gamma=gamma, beta=beta)
+    require_shape("spatial_groupnorm_forward", "x", x, ("N", "C", "H", "W"))
+    require_shape("spatial_groupnorm_forward", "gamma", gamma, (x.shape[1],))
+    require_shape("spatial_groupnorm_forward", "beta", beta, (x.shape[1],))
+    C = x.shape[1]
+    if isinstance(G, bool) or not isinstance(G, numbers.Integral) or G < 1 or C % G:
+        raise ValueError(f"spatial_groupnorm_forward: G must be a positive divisor of the number "
+                         f"of channels C = {C}, got {G!r}")
+    eps = float((gn_param or {}).get("eps", 1e-5))
+    N = x.shape[0]
+    ### BEGIN SOLUTION
+    xhat, _, _, std = _normalize(x.reshape(N, G, -1), axis=2, eps=eps)
+    xhat = xhat.reshape(x.shape)
+    out = gamma[:, None, None] * xhat + beta[:, None, None]
+    ### END SOLUTION
+    return out, (G, xhat, gamma, std)
+
+
+def spatial_groupnorm_backward(dout, cache):
+    """Gradients of spatial_groupnorm_forward: dout (N, C, H, W) -> dx, dgamma (C,), dbeta (C,)."""
+    G, xhat, gamma, std = cache
+    N = xhat.shape[0]
+    ### BEGIN SOLUTION
+    dbeta = dout.sum(axis=(0, 2, 3))
+    dgamma = (dout * xhat).sum(axis=(0, 2, 3))
+    dxhat = (dout * gamma[:, None, None]).reshape(N, G, -1)
+    dx = _normalize_backward(dxhat, xhat.reshape(N, G, -1), std, axis=2).reshape(xhat.shape)
+    ### END SOLUTION
+    return dx, dgamma, dbeta
+
+
+def _groupnorm_with_groups_in_param(x, gamma, beta, gn_param):
+    """spatial_groupnorm_forward taking the number of groups from gn_param['G']."""
+    if "G" not in gn_param:
+        raise ValueError("conv_norm_relu_forward: for 'groupnorm', norm_param must give the "
+                         "number of groups as norm_param['G']")
+    return spatial_groupnorm_forward(x, gamma, beta, gn_param["G"], gn_param)
+
+
+_SPATIAL_NORMALIZERS = {
+    "batchnorm": (spatial_batchnorm_forward, spatial_batchnorm_backward),
+    "groupnorm": (_groupnorm_with_groups_in_param, spatial_groupnorm_backward),
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# Sandwich layers: the blocks convolutional networks are built from
+# ------------------------------------------------------------------------------------------------
+
+def conv_relu_forward(x, w, b, conv_param):
+    """conv -> relu: x (N, C, H, W) -> out (N, F, H', W')."""
+    a, conv_cache = conv_forward(x, w, b, conv_param)
+    out, relu_cache = relu_forward(a)
+    return out, (conv_cache, relu_cache)
+
+
+def conv_relu_backward(dout, cache):
+    """Gradients of conv_relu_forward: dout (N, F, H', W') -> dx, dw, db."""
+    conv_cache, relu_cache = cache
+    return conv_backward(relu_backward(dout, relu_cache), conv_cache)
+
+
+def conv_relu_pool_forward(x, w, b, conv_param, pool_param):
+    """conv -> relu -> max pool: x (N, C, H, W) -> out (N, F, H'', W'')."""
+    a, conv_relu_cache = conv_relu_forward(x, w, b, conv_param)
+    out, pool_cache = max_pool_forward(a, pool_param)
+    return out, (conv_relu_cache, pool_cache)
+
+
+def conv_relu_pool_backward(dout, cache):
+    """Gradients of conv_relu_pool_forward: dout (N, F, H'', W'') -> dx, dw, db."""
+    conv_relu_cache, pool_cache = cache
+    return conv_relu_backward(max_pool_backward(dout, pool_cache), conv_relu_cache)
+
+
+def conv_norm_relu_forward(x, w, b, gamma, beta, conv_param, norm_param, normalization):
+    """conv -> spatial batchnorm or groupnorm -> relu: x (N, C, H, W) -> out (N, F, H', W').
+
+    norm_param is the bn_param of batchnorm, or for 'groupnorm' the gn_param plus the number of
+    groups under the key 'G'.
+    """
+    if normalization not in _SPATIAL_NORMALIZERS:
+        raise ValueError(f"normalization must be one of {sorted(_SPATIAL_NORMALIZERS)}, "
+                         f"got {normalization!r}")
+    norm_forward = _SPATIAL_NORMALIZERS[normalization][0]
+    a, conv_cache = conv_forward(x, w, b, conv_param)
+    n, norm_cache = norm_forward(a, gamma, beta, norm_param)
+    out, relu_cache = relu_forward(n)
+    return out, (normalization, conv_cache, norm_cache, relu_cache)
+
+
+def conv_norm_relu_backward(dout, cache):
+    """Gradients of conv_norm_relu_forward: dout (N, F, H', W') -> dx, dw, db, dgamma, dbeta."""
+    normalization, conv_cache, norm_cache, relu_cache = cache
+    norm_backward = _SPATIAL_NORMALIZERS[normalization][1]
+    dn = relu_backward(dout, relu_cache)
+    da, dgamma, dbeta = norm_backward(dn, norm_cache)
+    dx, dw, db = conv_backward(da, conv_cache)
+    return dx, dw, db, dgamma, dbeta
+
+
+def conv_norm_relu_pool_forward(x, w, b, gamma, beta, conv_param, norm_param, normalization,
+                                pool_param):
+    """conv -> spatial norm -> relu -> max pool: x (N, C, H, W) -> out (N, F, H'', W'')."""
+    a, block_cache = conv_norm_relu_forward(x, w, b, gamma, beta, conv_param, norm_param,
+                                            normalization)
+    out, pool_cache = max_pool_forward(a, pool_param)
+    return out, (block_cache, pool_cache)
+
+
+def conv_norm_relu_pool_backward(dout, cache):
+    """Gradients of conv_norm_relu_pool_forward: dout -> dx, dw, db, dgamma, dbeta."""
+    block_cache, pool_cache = cache
+    return conv_norm_relu_backward(max_pool_backward(dout, pool_cache), block_cache)
+
+
+# Imported last on purpose: layers.py re-exports this module with `from .conv_layers import *` on
+# its final line. With every function above already defined, importing either module first works.
+from .layers import (_normalize, _normalize_backward, batchnorm_backward,  # noqa: E402
+                     batchnorm_forward, relu_backward, relu_forward)

@@ -1,0 +1,209 @@
+"""Convolutional networks: CS231n's three-layer net and a configurable stack of conv blocks."""
+import numbers
+
+import numpy as np
+
+from ..layers import (affine_backward, affine_forward, affine_relu_backward, affine_relu_forward,
+                      conv_norm_relu_backward, conv_norm_relu_forward, conv_relu_backward,
+                      conv_relu_forward, conv_relu_pool_backward, conv_relu_pool_forward,
+                      max_pool_backward, max_pool_forward)
+from .classifier import Classifier
+
+# every pooling layer in these models halves the height and the width
+POOL_PARAM = {"pool_height": 2, "pool_width": 2, "stride": 2}
+
+
+def _same_padding(filter_size):
+    """The padding that keeps H and W unchanged at stride 1; needs an odd filter size."""
+    if not isinstance(filter_size, numbers.Integral) or filter_size < 1 or filter_size % 2 == 0:
+        raise ValueError(f"filter_size must be a positive odd integer (so that 'same' padding "
+                         f"exists), got {filter_size!r}")
+    return (filter_size - 1) // 2
+
+
+def _check_images(model_name, X, input_dim):
+    """Raise a clear error unless X has shape (N, *input_dim)."""
+    if X.shape[1:] != tuple(input_dim):
+        raise ValueError(f"{model_name} expects X of shape (N, {', '.join(map(str, input_dim))}); "
+                         f"got {X.shape}")
+
+
+class ThreeLayerConvNet(Classifier):
+    """conv - relu - 2x2 max pool - affine - relu - affine - softmax, on images (N, C, H, W).
+
+    The convolution has num_filters filters of filter_size x filter_size, stride 1 and 'same'
+    padding. Parameters: W1 (F, C, fs, fs), b1 (F,), W2 (F*(H//2)*(W//2), hidden_dim), b2,
+    W3 (hidden_dim, num_classes), b3.
+    """
+
+    def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
+                 num_classes=10, weight_scale=1e-3, reg=0.0, dtype=np.float32, seed=None):
+        super().__init__(reg=reg, dtype=dtype, seed=seed)
+        C, H, W = input_dim
+        self.input_dim = tuple(input_dim)
+        self.conv_param = {"stride": 1, "pad": _same_padding(filter_size)}
+        pooled_dim = num_filters * (H // 2) * (W // 2)
+        self.params["W1"] = self._init_weight((num_filters, C, filter_size, filter_size),
+                                              weight_scale)
+        self.params["b1"] = np.zeros(num_filters, dtype=self.dtype)
+        self.params["W2"] = self._init_weight((pooled_dim, hidden_dim), weight_scale)
+        self.params["b2"] = np.zeros(hidden_dim, dtype=self.dtype)
+        self.params["W3"] = self._init_weight((hidden_dim, num_classes), weight_scale)
+        self.params["b3"] = np.zeros(num_classes, dtype=self.dtype)
+
+    def _forward(self, X, mode):
+        """Scores (N, num_classes) for X (N, C, H, W) and the caches the backward pass needs."""
+        _check_images("ThreeLayerConvNet", X, self.input_dim)
+        p = self.params
+        ### BEGIN SOLUTION
+        pooled, cache1 = conv_relu_pool_forward(X, p["W1"], p["b1"], self.conv_param, POOL_PARAM)
+        hidden, cache2 = affine_relu_forward(pooled, p["W2"], p["b2"])
+        scores, cache3 = affine_forward(hidden, p["W3"], p["b3"])
+        ### END SOLUTION
+        return scores, (cache1, cache2, cache3)
+
+    def _backward(self, dscores, caches):
+        """Gradients of every parameter given dscores (N, num_classes) and the forward's caches."""
+        cache1, cache2, cache3 = caches
+        grads = {}
+        ### BEGIN SOLUTION
+        dhidden, grads["W3"], grads["b3"] = affine_backward(dscores, cache3)
+        dpooled, grads["W2"], grads["b2"] = affine_relu_backward(dhidden, cache2)
+        _, grads["W1"], grads["b1"] = conv_relu_pool_backward(dpooled, cache1)
+        ### END SOLUTION
+        return grads
+
+
+class ConvNet(Classifier):
+    """{conv - [batch/group norm] - relu - [2x2 pool]} x L - {affine - relu} x M - affine - softmax.
+
+    num_filters: filters of each conv block, e.g. (16, 32) for two blocks.
+    filter_size: one odd size for every block, or one per block; stride 1 and 'same' padding.
+    pool:        True/False for every block, or one bool per block: end the block with a 2x2 max
+                 pool (stride 2), which halves H and W (rounded down).
+    hidden_dims: sizes of the affine-relu layers between the conv blocks and the scores.
+    normalization: None, 'batchnorm' (spatial batch norm) or 'groupnorm' with num_groups groups,
+                 applied in every conv block.
+    weight_scale: std of the initial weights, or 'he' for sqrt(2 / fan_in) (the default).
+
+    Parameters: W1..WL, b1..bL for the conv blocks (Wi of shape (F, C, fs, fs)), with gamma1..gammaL
+    and beta1..betaL (F,) when normalised; then W(L+1).., b(L+1).. for the affine layers.
+    """
+
+    def __init__(self, input_dim=(3, 32, 32), num_filters=(16, 32), filter_size=3, pool=True,
+                 hidden_dims=(128,), num_classes=10, normalization=None, num_groups=4, reg=0.0,
+                 weight_scale="he", dtype=np.float32, seed=None):
+        super().__init__(reg=reg, dtype=dtype, seed=seed)
+        if normalization not in (None, "batchnorm", "groupnorm"):
+            raise ValueError("normalization must be None, 'batchnorm' or 'groupnorm', "
+                             f"got {normalization!r}")
+        num_filters = list(num_filters)
+        L = len(num_filters)
+        filter_sizes = self._per_block("filter_size", filter_size, L)
+        self.pools = [bool(p) for p in self._per_block("pool", pool, L)]
+        self.input_dim = tuple(input_dim)
+        self.normalization = normalization
+        self.num_conv = L
+        self.num_affine = len(hidden_dims) + 1
+        self.conv_params = [{"stride": 1, "pad": _same_padding(fs)} for fs in filter_sizes]
+
+        C, H, W = input_dim
+        for i, (F, fs, pooled) in enumerate(zip(num_filters, filter_sizes, self.pools), start=1):
+            if normalization == "groupnorm" and F % num_groups:
+                raise ValueError(f"groupnorm needs num_groups ({num_groups}) to divide the "
+                                 f"filters of every block; block {i} has {F}")
+            self.params[f"W{i}"] = self._init_weight((F, C, fs, fs), weight_scale)
+            self.params[f"b{i}"] = np.zeros(F, dtype=self.dtype)
+            if normalization:
+                self.params[f"gamma{i}"] = np.ones(F, dtype=self.dtype)
+                self.params[f"beta{i}"] = np.zeros(F, dtype=self.dtype)
+            C = F
+            if pooled:
+                if H < 2 or W < 2:
+                    raise ValueError(f"block {i} pools an image of {H}x{W} pixels: too many "
+                                     f"pooling layers for input_dim {tuple(input_dim)}")
+                H, W = H // 2, W // 2
+        dims = [C * H * W, *hidden_dims, num_classes]
+        for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=L + 1):
+            self.params[f"W{i}"] = self._init_weight((fan_in, fan_out), weight_scale)
+            self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
+        # batchnorm's running statistics (or groupnorm's G) live here, not in params: not learned
+        if normalization == "batchnorm":
+            self.norm_params = [{} for _ in range(L)]
+        elif normalization == "groupnorm":
+            self.norm_params = [{"G": num_groups} for _ in range(L)]
+        else:
+            self.norm_params = []
+
+    @staticmethod
+    def _per_block(name, value, num_blocks):
+        """`value` repeated for every conv block, or the given per-block list checked for length."""
+        if isinstance(value, (list, tuple)):
+            if len(value) != num_blocks:
+                raise ValueError(f"{name} gives {len(value)} values for {num_blocks} conv blocks")
+            return list(value)
+        return [value] * num_blocks
+
+    def _conv_block_forward(self, x, i, mode):
+        """Conv block i (1-based): conv - [norm] - relu - [pool]; returns (out, cache)."""
+        w, b = self.params[f"W{i}"], self.params[f"b{i}"]
+        conv_param = self.conv_params[i - 1]
+        ### BEGIN SOLUTION
+        if self.normalization:
+            norm_param = self.norm_params[i - 1]
+            norm_param["mode"] = mode
+            out, cache = conv_norm_relu_forward(x, w, b, self.params[f"gamma{i}"],
+                                                self.params[f"beta{i}"], conv_param, norm_param,
+                                                self.normalization)
+        else:
+            out, cache = conv_relu_forward(x, w, b, conv_param)
+        pool_cache = None
+        if self.pools[i - 1]:
+            out, pool_cache = max_pool_forward(out, POOL_PARAM)
+        ### END SOLUTION
+        return out, (cache, pool_cache)
+
+    def _conv_block_backward(self, dout, cache, i, grads):
+        """Gradients of conv block i: stores its parameters' gradients in grads, returns dx."""
+        block_cache, pool_cache = cache
+        ### BEGIN SOLUTION
+        if self.pools[i - 1]:
+            dout = max_pool_backward(dout, pool_cache)
+        if self.normalization:
+            (dx, grads[f"W{i}"], grads[f"b{i}"],
+             grads[f"gamma{i}"], grads[f"beta{i}"]) = conv_norm_relu_backward(dout, block_cache)
+        else:
+            dx, grads[f"W{i}"], grads[f"b{i}"] = conv_relu_backward(dout, block_cache)
+        ### END SOLUTION
+        return dx
+
+    def _forward(self, X, mode):
+        """Scores (N, num_classes) for X (N, C, H, W) and the caches the backward pass needs."""
+        _check_images("ConvNet", X, self.input_dim)
+        caches = []
+        out = X
+        ### BEGIN SOLUTION
+        for i in range(1, self.num_conv + 1):
+            out, cache = self._conv_block_forward(out, i, mode)
+            caches.append(cache)
+        last = self.num_conv + self.num_affine
+        for i in range(self.num_conv + 1, last):
+            out, cache = affine_relu_forward(out, self.params[f"W{i}"], self.params[f"b{i}"])
+            caches.append(cache)
+        scores, cache = affine_forward(out, self.params[f"W{last}"], self.params[f"b{last}"])
+        caches.append(cache)
+        ### END SOLUTION
+        return scores, caches
+
+    def _backward(self, dscores, caches):
+        """Gradients of every parameter given dscores (N, num_classes) and the forward's caches."""
+        grads = {}
+        ### BEGIN SOLUTION
+        last = self.num_conv + self.num_affine
+        dout, grads[f"W{last}"], grads[f"b{last}"] = affine_backward(dscores, caches[-1])
+        for i in range(last - 1, self.num_conv, -1):
+            dout, grads[f"W{i}"], grads[f"b{i}"] = affine_relu_backward(dout, caches[i - 1])
+        for i in range(self.num_conv, 0, -1):
+            dout = self._conv_block_backward(dout, caches[i - 1], i, grads)
+        ### END SOLUTION
+        return grads

@@ -1,0 +1,232 @@
+"""A language model over characters (or words): embedding -> RNN/LSTM/GRU -> temporal affine.
+
+Trained with truncated backpropagation through time: long text is cut into chunks (see
+dlscratch.text.stream_chunks), and the hidden state at the end of one training chunk is where the
+next one starts. The state is carried as plain numbers, with no gradient flowing back into the
+previous chunk.
+"""
+import math
+
+import numpy as np
+
+from ..rnn_layers import (gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward,
+                          rnn_forward, temporal_affine_backward, temporal_affine_forward,
+                          temporal_softmax_loss, word_embedding_backward, word_embedding_forward)
+
+# cell type -> (forward, backward, number of gate blocks in Wx, Wh and b)
+CELLS = {"rnn": (rnn_forward, rnn_backward, 1),
+         "lstm": (lstm_forward, lstm_backward, 4),
+         "gru": (gru_forward, gru_backward, 3)}
+
+
+class RecurrentNet:
+    """Predicts the next token at every position: ids (N, T) -> scores (N, T, vocab_size).
+
+    Parameters: W_embed (V, wordvec_dim); Wx (wordvec_dim, kH), Wh (H, kH), b (kH,) of the
+    recurrent layer with k = 1, 4, 3 for 'rnn', 'lstm', 'gru'; W_out (H, V), b_out (V,).
+
+    The loss is the cross-entropy per predicted token (nats), so exp(loss) is the perplexity.
+    Targets y < 0 mark positions with nothing to predict; they are left out.
+
+    Hidden state across calls: with carry_state=True (the default) every training call,
+    loss(X, y), starts from the state the previous training call ended in, provided the batch
+    size is the same (else from zeros), and stores its own final state. Feed it chunks laid out by
+    stream_chunks with Solver(..., shuffle=False, batch_size=num_streams). reset_state() forgets
+    the state. Scoring, loss(X), evaluate() and sample() always start from zeros and leave the
+    carried state alone. Set carry_state=False for calls that must not depend on each other,
+    such as a gradient check, which evaluates the loss many times on the same batch.
+    """
+
+    metric_name = "perplexity"
+    higher_is_better = False
+
+    def __init__(self, vocab_size, wordvec_dim=64, hidden_dim=128, cell_type="lstm",
+                 dtype=np.float32, seed=None, carry_state=True, vocab=None):
+        """vocab: an optional vocabulary (e.g. dlscratch.text.CharVocab) of len vocab_size, with
+        encode(text) and decode(ids), which lets sample() take and return text."""
+        if cell_type not in CELLS:
+            raise ValueError(f"cell_type must be one of {sorted(CELLS)}, got {cell_type!r}")
+        if np.dtype(dtype) not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype}")
+        if vocab is not None and len(vocab) != vocab_size:
+            raise ValueError(f"the vocabulary has {len(vocab)} ids but vocab_size is {vocab_size}")
+        self.vocab_size, self.wordvec_dim, self.hidden_dim = vocab_size, wordvec_dim, hidden_dim
+        self.cell_type = cell_type
+        self.dtype = np.dtype(dtype)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.carry_state = carry_state
+        self.vocab = vocab
+        self._state = None
+
+        gates = CELLS[cell_type][2]
+        H = hidden_dim
+        self.params = {
+            "W_embed": self._gaussian((vocab_size, wordvec_dim), std=1.0),
+            "Wx": self._gaussian((wordvec_dim, gates * H), std=1 / math.sqrt(wordvec_dim)),
+            "Wh": self._gaussian((H, gates * H), std=1 / math.sqrt(H)),
+            "b": np.zeros(gates * H, dtype=self.dtype),
+            "W_out": self._gaussian((H, vocab_size), std=1 / math.sqrt(H)),
+            "b_out": np.zeros(vocab_size, dtype=self.dtype),
+        }
+        if cell_type == "lstm":
+            # a forget gate that starts open (σ(1) ≈ 0.73) lets memory and gradients last longer
+            self.params["b"][H:2 * H] = 1
+
+    def _gaussian(self, shape, std):
+        return (std * self.rng.standard_normal(shape)).astype(self.dtype)
+
+    # --------------------------------------------------------------------------------------------
+    # Hidden state carried between training calls
+    # --------------------------------------------------------------------------------------------
+
+    def reset_state(self):
+        """Forget the carried hidden state: the next training call starts from zeros."""
+        self._state = None
+
+    def _zero_state(self, N):
+        """(h0, c0) of zeros for a batch of N; c0 is None unless the cell is an LSTM."""
+        h0 = np.zeros((N, self.hidden_dim), dtype=self.dtype)
+        return h0, (np.zeros_like(h0) if self.cell_type == "lstm" else None)
+
+    def _initial_state(self, N, training):
+        """Where a call on N sequences starts: the carried state when it applies, else zeros."""
+        state = self._state
+        if training and self.carry_state and state is not None and state[0].shape[0] == N:
+            return state
+        return self._zero_state(N)
+
+    @staticmethod
+    def _final_state(cache):
+        """The (h, c) a _forward call ended in; c is None unless the cell is an LSTM."""
+        return cache[-1]
+
+    # --------------------------------------------------------------------------------------------
+    # Forward and backward passes
+    # --------------------------------------------------------------------------------------------
+
+    def _forward(self, X, h0, c0=None):
+        """Scores (N, T, V) for ids X (N, T) from the initial state h0 (and c0), and the caches.
+
+        The cache ends with the final state (h, c), each (N, H), c None unless the cell is an LSTM.
+        """
+        p = self.params
+        forward = CELLS[self.cell_type][0]
+        ### BEGIN SOLUTION
+        embedded, embed_cache = word_embedding_forward(X, p["W_embed"])
+        extra = {"c0": c0} if self.cell_type == "lstm" else {}
+        h, rnn_cache = forward(embedded, h0, p["Wx"], p["Wh"], p["b"], **extra)
+        scores, out_cache = temporal_affine_forward(h, p["W_out"], p["b_out"])
+        ### END SOLUTION
+        # copies, so the carried state holds no reference into this call's caches
+        final_c = rnn_cache.c[-1].copy() if self.cell_type == "lstm" else None
+        final_state = (h[:, -1].copy(), final_c)
+        return scores, (embed_cache, rnn_cache, out_cache, final_state)
+
+    def _backward(self, dscores, cache):
+        """Gradients of every parameter given dscores (N, T, V) and the forward's caches."""
+        embed_cache, rnn_cache, out_cache, _ = cache
+        backward = CELLS[self.cell_type][1]
+        grads = {}
+        ### BEGIN SOLUTION
+        dh, grads["W_out"], grads["b_out"] = temporal_affine_backward(dscores, out_cache)
+        # dh0 is dropped: the initial state is a constant carried from the previous chunk
+        dembedded, _, grads["Wx"], grads["Wh"], grads["b"] = backward(dh, rnn_cache)
+        grads["W_embed"] = word_embedding_backward(dembedded, embed_cache)
+        ### END SOLUTION
+        return grads
+
+    def _check_ids(self, X):
+        X = np.asarray(X)
+        if X.ndim != 2 or not np.issubdtype(X.dtype, np.integer):
+            raise ValueError(f"RecurrentNet expects X of shape (N, T) holding integer token ids, "
+                             f"got {X.dtype} of shape {X.shape}")
+        return X
+
+    def loss(self, X, y=None):
+        """Scores (N, T, V) when y is None; otherwise (loss per token, grads keyed like params).
+
+        X, y: (N, T) integer ids; y holds the next token at each position (< 0: none).
+        """
+        X = self._check_ids(X)
+        training = y is not None
+        scores, cache = self._forward(X, *self._initial_state(len(X), training))
+        if not training:
+            return scores
+        y = np.asarray(y)
+        mask = y >= 0
+        num_tokens = max(int(mask.sum()), 1)
+        # temporal_softmax_loss sums over time and averages over N; rescale to a mean per token
+        loss, dscores = temporal_softmax_loss(scores, np.where(mask, y, 0), mask)
+        per_token = len(X) / num_tokens
+        dscores *= self.dtype.type(per_token)
+        grads = self._backward(dscores, cache)
+        if self.carry_state:
+            self._state = self._final_state(cache)
+        return loss * per_token, grads
+
+    # --------------------------------------------------------------------------------------------
+    # Evaluation
+    # --------------------------------------------------------------------------------------------
+
+    def cross_entropy(self, X, y, batch_size=100):
+        """Mean cross-entropy in nats per predicted token on (X, y), each row from a zero state."""
+        X, y = self._check_ids(X), np.asarray(y)
+        total, count = 0.0, 0
+        for start in range(0, len(X), batch_size):
+            Xb, yb = X[start:start + batch_size], y[start:start + batch_size]
+            scores, _ = self._forward(Xb, *self._zero_state(len(Xb)))
+            mask = yb >= 0
+            loss, _ = temporal_softmax_loss(scores, np.where(mask, yb, 0), mask)
+            total += loss * len(Xb)           # the summed cross-entropy of the batch
+            count += int(mask.sum())
+        if count == 0:
+            raise ValueError("cross_entropy: there is no target to predict (every y < 0)")
+        return total / count
+
+    def evaluate(self, X, y, batch_size=100):
+        """Perplexity exp(cross-entropy) on (X, y): the validation metric (lower is better)."""
+        return math.exp(self.cross_entropy(X, y, batch_size))
+
+    def bits_per_token(self, X, y, batch_size=100):
+        """Cross-entropy in bits per predicted token (bits per character for a character model)."""
+        return self.cross_entropy(X, y, batch_size) / math.log(2)
+
+    # --------------------------------------------------------------------------------------------
+    # Generation
+    # --------------------------------------------------------------------------------------------
+
+    def sample(self, prime, length, temperature=1.0, seed=None):
+        """Generate `length` tokens following the non-empty prime.
+
+        prime: text (needs the model's vocab) or a sequence of ids. Each token is drawn from
+        softmax(scores / temperature); temperature 0 picks the most likely token every time.
+        seed: an int or a np.random.Generator. Returns text when prime is text, else ids (length,).
+        """
+        is_text = isinstance(prime, str)
+        if is_text and self.vocab is None:
+            raise ValueError("sample: text needs a vocabulary; build the model with vocab=... or "
+                             "pass the prime as ids")
+        ids = self.vocab.encode(prime) if is_text else np.asarray(prime, dtype=np.int64).ravel()
+        if ids.size == 0:
+            raise ValueError("sample: the prime must hold at least one token")
+        if temperature < 0 or length < 0:
+            raise ValueError(f"sample: temperature and length must be >= 0, got {temperature} "
+                             f"and {length}")
+        rng = np.random.default_rng(seed)
+        scores, cache = self._forward(ids[None], *self._zero_state(1))
+        generated = np.empty(length, dtype=np.int64)
+        for t in range(length):
+            generated[t] = self._pick(scores[0, -1], temperature, rng)
+            state = self._final_state(cache)
+            scores, cache = self._forward(generated[None, t:t + 1], *state)
+        return self.vocab.decode(generated) if is_text else generated
+
+    @staticmethod
+    def _pick(scores, temperature, rng):
+        """One id drawn from softmax(scores / temperature), or the argmax at temperature 0."""
+        if temperature == 0:
+            return int(np.argmax(scores))
+        logits = scores.astype(np.float64) / temperature
+        probs = np.exp(logits - logits.max())
+        return int(rng.choice(len(probs), p=probs / probs.sum()))

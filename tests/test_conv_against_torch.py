@@ -1,0 +1,150 @@
+"""Convolution, max pooling, spatial batch norm and group norm against PyTorch's autograd."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.nn.functional as F  # noqa: E402
+
+from dlscratch import conv_layers as CL  # noqa: E402
+from dlscratch.gradient_check import rel_error  # noqa: E402
+
+TOL = 1e-10
+
+
+def t(a):
+    """A leaf tensor holding a copy of a, tracking gradients."""
+    return torch.tensor(np.array(a), requires_grad=True)
+
+
+def n(tensor):
+    return tensor.detach().numpy()
+
+
+def torch_grads(out, dout, *leaves):
+    """Gradients of sum(out * dout) with respect to the leaves, as arrays."""
+    return [n(g) for g in torch.autograd.grad(out, leaves, torch.tensor(dout))]
+
+
+def assert_close(a, b, tol=TOL):
+    """Equal up to tol relative to the larger array's scale."""
+    assert a.shape == b.shape
+    assert float(np.abs(a - b).max()) <= tol * max(1.0, float(np.abs(b).max()))
+
+
+# (x shape, w shape, stride, pad): non-square kernels, strides that do not tile the input
+CONV_CASES = [
+    ((4, 3, 8, 8), (5, 3, 3, 3), 1, 1),
+    ((2, 3, 9, 7), (4, 3, 3, 2), 2, 0),
+    ((2, 2, 11, 10), (3, 2, 4, 3), 3, 2),
+    ((3, 4, 6, 6), (2, 4, 5, 5), 1, 2),
+    ((2, 1, 7, 9), (3, 1, 1, 3), 2, 1),
+]
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["naive", "fast"])
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_matches_conv2d(case, fast):
+    xshape, wshape, stride, pad = case
+    r = np.random.default_rng(0)
+    x, w, b = r.standard_normal(xshape), r.standard_normal(wshape), r.standard_normal(wshape[0])
+    forward, backward = ((CL.conv_forward, CL.conv_backward) if fast else
+                         (CL.conv_forward_naive, CL.conv_backward_naive))
+    out, cache = forward(x, w, b, {"stride": stride, "pad": pad})
+    tx, tw, tb = t(x), t(w), t(b)
+    tout = F.conv2d(tx, tw, tb, stride=stride, padding=pad)
+    assert_close(out, n(tout))
+    dout = r.standard_normal(out.shape)
+    for ours, theirs in zip(backward(dout, cache), torch_grads(tout, dout, tx, tw, tb)):
+        assert_close(ours, theirs)
+
+
+def test_conv_float32_matches_conv2d():
+    r = np.random.default_rng(1)
+    x = r.standard_normal((8, 3, 16, 16)).astype(np.float32)
+    w = (0.2 * r.standard_normal((16, 3, 3, 3))).astype(np.float32)
+    b = r.standard_normal(16).astype(np.float32)
+    out, cache = CL.conv_forward(x, w, b, {"stride": 1, "pad": 1})
+    tx, tw, tb = t(x), t(w), t(b)
+    tout = F.conv2d(tx, tw, tb, padding=1)
+    assert out.dtype == np.float32
+    assert_close(out, n(tout), tol=1e-5)
+    dout = r.standard_normal(out.shape).astype(np.float32)
+    for ours, theirs in zip(CL.conv_backward(dout, cache), torch_grads(tout, dout, tx, tw, tb)):
+        assert ours.dtype == np.float32
+        assert_close(ours, theirs, tol=1e-5)
+
+
+# (x shape, (pool_height, pool_width), stride): tiling, non-tiling, overlapping, gapped
+POOL_CASES = [
+    ((2, 3, 8, 8), (2, 2), 2),
+    ((2, 3, 9, 7), (2, 2), 2),
+    ((2, 2, 9, 9), (3, 3), 2),
+    ((2, 2, 8, 10), (3, 2), 1),
+    ((2, 2, 11, 10), (2, 3), 3),
+]
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["naive", "fast"])
+@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_max_pool_matches_max_pool2d(case, ties, fast):
+    xshape, kernel, stride = case
+    r = np.random.default_rng(2)
+    # with many ties both route each window's gradient to its first maximum in row-major order
+    x = r.integers(0, 3, size=xshape).astype(np.float64) if ties else r.standard_normal(xshape)
+    forward, backward = ((CL.max_pool_forward, CL.max_pool_backward) if fast else
+                         (CL.max_pool_forward_naive, CL.max_pool_backward_naive))
+    param = {"pool_height": kernel[0], "pool_width": kernel[1], "stride": stride}
+    out, cache = forward(x, param)
+    tx = t(x)
+    tout = F.max_pool2d(tx, kernel, stride=stride)
+    np.testing.assert_array_equal(out, n(tout))
+    dout = r.standard_normal(out.shape)
+    assert_close(backward(dout, cache), torch_grads(tout, dout, tx)[0])
+
+
+def test_spatial_batchnorm_matches_batch_norm():
+    r = np.random.default_rng(3)
+    x = 3 * r.standard_normal((6, 4, 5, 3)) + 2
+    gamma, beta = r.standard_normal(4) + 1, r.standard_normal(4)
+    bn_param = {"mode": "train", "momentum": 0.9, "eps": 1e-5}
+    out, cache = CL.spatial_batchnorm_forward(x, gamma, beta, bn_param)
+    running_mean = torch.zeros(4, dtype=torch.float64)
+    running_var = torch.zeros(4, dtype=torch.float64)
+    tx, tg, tb = t(x), t(gamma), t(beta)
+    # torch's momentum is the weight of the new batch: 1 - ours
+    tout = F.batch_norm(tx, running_mean, running_var, tg, tb, training=True, momentum=0.1,
+                        eps=1e-5)
+    assert_close(out, n(tout))
+    dout = r.standard_normal(out.shape)
+    for ours, theirs in zip(CL.spatial_batchnorm_backward(dout, cache),
+                            torch_grads(tout, dout, tx, tg, tb)):
+        assert_close(ours, theirs)
+    assert_close(bn_param["running_mean"], running_mean.numpy())
+    # torch keeps the unbiased variance (divided by m - 1), the contract the biased one (by m)
+    m = x.size // x.shape[1]
+    assert_close(bn_param["running_var"], running_var.numpy() * (m - 1) / m)
+
+    bn_param["mode"] = "test"
+    out_test, cache_test = CL.spatial_batchnorm_forward(x, gamma, beta, bn_param)
+    tx = t(x)
+    tout = F.batch_norm(tx, torch.tensor(bn_param["running_mean"]),
+                        torch.tensor(bn_param["running_var"]), torch.tensor(gamma),
+                        torch.tensor(beta), training=False, eps=1e-5)
+    assert_close(out_test, n(tout))
+    assert_close(CL.spatial_batchnorm_backward(dout, cache_test)[0], torch_grads(tout, dout, tx)[0])
+
+
+@pytest.mark.parametrize("G", [1, 2, 3, 6])
+def test_spatial_groupnorm_matches_group_norm(G):
+    r = np.random.default_rng(4)
+    x = 2 * r.standard_normal((3, 6, 4, 5)) - 1
+    gamma, beta = r.standard_normal(6) + 1, r.standard_normal(6)
+    out, cache = CL.spatial_groupnorm_forward(x, gamma, beta, G, {"eps": 1e-5})
+    tx, tg, tb = t(x), t(gamma), t(beta)
+    tout = F.group_norm(tx, G, tg, tb, eps=1e-5)
+    assert_close(out, n(tout))
+    dout = r.standard_normal(out.shape)
+    for ours, theirs in zip(CL.spatial_groupnorm_backward(dout, cache),
+                            torch_grads(tout, dout, tx, tg, tb)):
+        assert_close(ours, theirs)
