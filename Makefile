@@ -49,6 +49,8 @@ data: install
 bench: install
 	$(PIP) install --quiet '$(TORCH)' -e '.[bench]'
 	$(PY) benchmarks/bench_mlp.py
+	$(PY) benchmarks/bench_conv.py
+	$(PY) benchmarks/bench_lstm.py
 
 instructor-only:
 	@test -d assignment || { echo "make student and make grade are instructors' commands"; exit 2; }
