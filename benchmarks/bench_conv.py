@@ -24,12 +24,11 @@ timed call.
 
 Uses only the standard library, numpy and torch.
 """
-import argparse
 import statistics
 import sys
 import time
 
-from bench_mlp import blas_threads_reported, ms, resolve_threads
+from bench_mlp import blas_threads_reported, ms, parse_checked, resolve_threads, timing_parser
 
 TARGETS = {"conv": 2.0, "pool": 2.0, "train step": 2.5}
 BATCH = 64
@@ -38,26 +37,9 @@ POOL = {"pool_height": 2, "pool_width": 2, "stride": 2}
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Time dlscratch's fast conv and max-pool layers, and a small convnet's "
-                    "training step, against PyTorch on the CPU (float32).")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads for both numpy's BLAS and torch (default: as bench_mlp.py)")
-    parser.add_argument("--rounds", type=int, default=7,
-                        help="rounds; each times both libraries on every case (default: 7)")
-    parser.add_argument("--steps", type=int, default=10,
-                        help="timed calls per library, case and round (default: 10)")
-    parser.add_argument("--warmup", type=int, default=3,
-                        help="untimed calls per library and case before timing (default: 3)")
-    args = parser.parse_args(argv)
-    for name in ("rounds", "steps"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}")
-    if args.threads is not None and args.threads < 1:
-        parser.error(f"--threads must be at least 1, got {args.threads}")
-    if args.warmup < 0:
-        parser.error(f"--warmup must be at least 0, got {args.warmup}")
-    return args
+    parser = timing_parser("Time dlscratch's fast conv and max-pool layers, and a small convnet's "
+                           "training step, against PyTorch on the CPU (float32).", steps=10, warmup=3)
+    return parse_checked(parser, argv)
 
 
 class Case:

@@ -21,12 +21,11 @@ their own, in the same calls.
 
 Uses only the standard library, numpy and torch.
 """
-import argparse
 import statistics
 import sys
 import time
 
-from bench_mlp import blas_threads_reported, ms, resolve_threads
+from bench_mlp import blas_threads_reported, ms, parse_checked, resolve_threads, timing_parser
 
 TARGET_RATIO = 2.0
 N, T, D, H = 32, 50, 64, 128
@@ -34,26 +33,10 @@ TORCH_GATE_ORDER = (0, 1, 3, 2)   # dlscratch's gate blocks i, f, o, g taken fro
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=f"Time the forward and backward pass of an LSTM (N={N}, T={T}, D={D}, H={H}, "
-                    "float32) in dlscratch and in PyTorch on the CPU.")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads for both numpy's BLAS and torch (default: as bench_mlp.py)")
-    parser.add_argument("--rounds", type=int, default=7,
-                        help="rounds; each times both libraries one after the other (default: 7)")
-    parser.add_argument("--steps", type=int, default=20,
-                        help="timed calls per library in each round (default: 20)")
-    parser.add_argument("--warmup", type=int, default=5,
-                        help="untimed calls per library before timing (default: 5)")
-    args = parser.parse_args(argv)
-    for name in ("rounds", "steps"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}")
-    if args.threads is not None and args.threads < 1:
-        parser.error(f"--threads must be at least 1, got {args.threads}")
-    if args.warmup < 0:
-        parser.error(f"--warmup must be at least 0, got {args.warmup}")
-    return args
+    parser = timing_parser(f"Time the forward and backward pass of an LSTM (N={N}, T={T}, D={D}, "
+                           f"H={H}, float32) in dlscratch and in PyTorch on the CPU.",
+                           steps=20, warmup=5)
+    return parse_checked(parser, argv)
 
 
 def torch_lstm_and_our_weights(torch, seed=0):

@@ -28,10 +28,9 @@ LAYER_DIMS = (3072, 512, 256, 10)
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Time one training step (forward, loss, backward, Adam) of an MLP "
-                    f"{'-'.join(map(str, LAYER_DIMS))} in dlscratch and in PyTorch on the CPU.")
+def timing_parser(description, steps, warmup):
+    """An argument parser with the options every benchmark here shares (threads, rounds, steps)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for both numpy's BLAS and torch (default: leave numpy's "
                              "BLAS as it is and give torch the same number, read from "
@@ -39,19 +38,31 @@ def parse_args(argv=None):
     parser.add_argument("--rounds", type=int, default=7,
                         help="rounds; each round times both frameworks one after the other "
                              "(default: 7)")
-    parser.add_argument("--steps", type=int, default=20,
-                        help="timed steps per framework in each round (default: 20)")
-    parser.add_argument("--batch", type=int, default=128, help="batch size (default: 128)")
-    parser.add_argument("--warmup", type=int, default=5,
-                        help="untimed steps per framework before timing (default: 5)")
+    parser.add_argument("--steps", type=int, default=steps,
+                        help=f"timed calls per framework (and case) in each round (default: {steps})")
+    parser.add_argument("--warmup", type=int, default=warmup,
+                        help=f"untimed calls per framework before timing (default: {warmup})")
+    return parser
+
+
+def parse_checked(parser, argv=None):
+    """Parse argv, rejecting counts below 1 (or a negative warm-up) with a clear message."""
     args = parser.parse_args(argv)
     for name in ("threads", "rounds", "steps", "batch"):
-        value = getattr(args, name)
+        value = getattr(args, name, None)
         if value is not None and value < 1:
             parser.error(f"--{name} must be at least 1, got {value}")
     if args.warmup < 0:
         parser.error(f"--warmup must be at least 0, got {args.warmup}")
     return args
+
+
+def parse_args(argv=None):
+    parser = timing_parser(
+        "Time one training step (forward, loss, backward, Adam) of an MLP "
+        f"{'-'.join(map(str, LAYER_DIMS))} in dlscratch and in PyTorch on the CPU.", steps=20, warmup=5)
+    parser.add_argument("--batch", type=int, default=128, help="batch size (default: 128)")
+    return parse_checked(parser, argv)
 
 
 def resolve_threads(requested):
