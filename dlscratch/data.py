@@ -364,14 +364,18 @@ def _read_cifar_label_names(path):
 def _require_cifar10_files(folder):
     """Raise DatasetError unless every CIFAR-10 batch file is in `folder`."""
     missing = [name for name in CIFAR10_FILES if not (folder / name).is_file()]
-    if len(missing) == len(CIFAR10_FILES):
-        raise DatasetError(f"CIFAR-10 not found in {folder} (expected data_batch_1 … "
-                           "data_batch_5, test_batch, batches.meta). "
-                           f"{MAKE_DATA_HINT.format(name='cifar10')} "
-                           "(≈163 MB).")
+    _require_all(folder, missing, len(CIFAR10_FILES), "CIFAR-10", "cifar10", "≈163 MB",
+                 "data_batch_1 … data_batch_5, test_batch, batches.meta")
+
+
+def _require_all(folder, missing, total, title, name, size, expected):
+    """Raise DatasetError saying the dataset is absent (nothing found) or incomplete (some missing)."""
+    if len(missing) == total:
+        raise DatasetError(f"{title} not found in {folder} (expected {expected}). "
+                           f"{MAKE_DATA_HINT.format(name=name)} ({size}).")
     if missing:
-        raise DatasetError(f"CIFAR-10 in {folder} is incomplete: {', '.join(missing)} missing. "
-                           f"{MAKE_DATA_HINT.format(name='cifar10')} again (≈163 MB).")
+        raise DatasetError(f"{title} in {folder} is incomplete: {', '.join(missing)} missing. "
+                           f"{MAKE_DATA_HINT.format(name=name)} again ({size}).")
 
 
 def load_cifar10(root=None, num_val=1000, seed=0, dtype=np.float32, num_train=None):
@@ -453,14 +457,8 @@ def _read_mnist_pair(folder, images_name, labels_name):
 def _require_mnist_files(folder):
     """Raise DatasetError unless all four MNIST IDX files are in `folder`."""
     missing = [name for name in MNIST_FILES.values() if not _find_mnist_file(folder, name)]
-    if len(missing) == len(MNIST_FILES):
-        expected = ", ".join(MNIST_FILES.values())
-        raise DatasetError(f"MNIST not found in {folder} (expected {expected}, .gz or "
-                           f"uncompressed). {MAKE_DATA_HINT.format(name='mnist')} "
-                           "(≈11 MB).")
-    if missing:
-        raise DatasetError(f"MNIST in {folder} is incomplete: {', '.join(missing)} missing. "
-                           f"{MAKE_DATA_HINT.format(name='mnist')} again (≈11 MB).")
+    _require_all(folder, missing, len(MNIST_FILES), "MNIST", "mnist", "≈11 MB",
+                 ", ".join(MNIST_FILES.values()) + ", .gz or uncompressed")
 
 
 def load_mnist(root=None, num_val=5000, seed=0, dtype=np.float32, flatten=False):
