@@ -21,6 +21,7 @@ CONV, CONV_TORCH = "tests/test_conv_layers.py::", "tests/test_conv_against_torch
 CONV_NET = "tests/test_conv_net.py::"
 RNN, RNN_TORCH = "tests/test_rnn_layers.py::", "tests/test_rnn_against_torch.py::"
 RNN_NET = "tests/test_recurrent_net.py::"
+W2V = "tests/test_word2vec.py::"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ EXERCISES = (
                  "test_dropout_mask_is_fixed_per_batch_but_differs_between_batches_and_layers",
                  "test_unseeded_dropout_draws_fresh_masks")),
              requires=("affine", "relu", "softmax_loss", "normalization", "dropout")),
-    Exercise("solver_step", "01_fully_connected_nets", ("dlscratch/solver.py:Solver._step",), 10,
+    Exercise("solver_step", "01_fully_connected_nets",
+             ("dlscratch/solver.py:Solver._update_parameter",), 10,
              tuple(f"tests/test_solver.py::{test}" for test in (
                  "test_each_epoch_visits_every_example_exactly_once",
                  "test_best_parameters_follow_the_model_metric_and_are_restored",
@@ -291,6 +293,21 @@ EXERCISES = (
                  "test_solver_learns_a_repeating_text_with_truncated_bptt")),
              requires=("rnn", "lstm", "gru", "word_embedding", "temporal_loss", "softmax_loss",
                        "adam", "solver_step")),
+    # --- 06_word2vec ---
+    Exercise("word2vec", "06_word2vec",
+             ("dlscratch/models/word2vec.py:Word2Vec._forward",
+              "dlscratch/models/word2vec.py:Word2Vec._backward"), 20,
+             (*(f"{W2V}{test}" for test in (
+                 "test_gradients[*]", "test_loss_at_word2vec_initialisation[*]",
+                 "test_skipgram_negative_sampling_known_values", "test_repeated_words_accumulate[*]",
+                 "test_noise_equal_to_the_true_word_is_ignored[*]",
+                 "test_sparse_loss_holds_the_same_gradients[*]", "test_float32_is_kept[*]",
+                 "test_negative_sampling_draws_noise_when_y_holds_only_true_words",
+                 "test_solver_row_updates_equal_dense_sgd[*]",
+                 "test_skipgram_learns_the_planted_analogies", "test_cbow_and_softmax_learn_too")),
+              "tests/test_word2vec_torch.py::*"),
+             requires=("softmax_loss", "solver_step")),
+    # --- 07_seq2seq_attention ---
 )
 
 BY_ID = {exercise.id: exercise for exercise in EXERCISES}

@@ -5,6 +5,13 @@ is None and `(loss, grads)` otherwise. Classifiers are scored by accuracy; a mod
 classifier defines `evaluate(X, y, batch_size) -> float` and the class attributes `metric_name`
 and `higher_is_better` to report its own validation metric (perplexity, token accuracy, ...).
 
+Two extensions serve the word-vector models, whose data and gradients are too big to handle whole:
+- X_train (or X_val) may be an example set instead of an array, with y_train (y_val) None: len(X)
+  positions, and X[positions] -> (X_batch, y_batch), made on the fly (dlscratch.words).
+- A model may define `sparse_loss(X, y)`, used for training instead of `loss`, whose gradients may
+  be dlscratch.sparse.RowGradient objects holding only the rows a batch touched. With sgd those
+  rows are updated in place; every other rule gets the full gradient.
+
     solver = Solver(model, data, update_rule="adam", optim_config={"learning_rate": 1e-3},
                     num_epochs=10, batch_size=100, seed=0)
     solver.train()
@@ -20,7 +27,8 @@ from tqdm.auto import tqdm as widget_or_text_tqdm
 from tqdm.std import tqdm as text_tqdm
 
 from . import settings
-from .optimizations import get_update_rule
+from .optimizations import get_update_rule, sgd
+from .sparse import RowGradient, densify
 
 _REQUIRED_DATA = ("X_train", "y_train", "X_val", "y_val")
 
@@ -34,7 +42,8 @@ class Solver:
                  shuffle=True):
         """
         model:             an object with `params` and `loss(X, y=None)` (see the module docstring)
-        data:              dict with X_train, y_train, X_val, y_val (arrays of equal first length)
+        data:              dict with X_train, y_train, X_val, y_val (arrays of equal first length,
+                           or an example set as X with y None: see the module docstring)
         update_rule:       a name from dlscratch.optimizations ('sgd', 'adam', ...) or a function
         optim_config:      hyperparameters for the update rule; each parameter gets its own copy
         lr_decay:          the learning rate is multiplied by this after every epoch
@@ -56,9 +65,12 @@ class Solver:
         if missing:
             raise KeyError(f"data is missing {missing}; expected a dict with keys {list(_REQUIRED_DATA)}")
         for split in ("train", "val"):
-            n_x, n_y = len(data[f"X_{split}"]), len(data[f"y_{split}"])
-            if n_x != n_y:
-                raise ValueError(f"X_{split} has {n_x} examples but y_{split} has {n_y}")
+            X, y = data[f"X_{split}"], data[f"y_{split}"]
+            if y is None and not hasattr(X, "__getitem__"):
+                raise TypeError(f"y_{split} is None, so X_{split} must be an example set that "
+                                "X[positions] turns into (X_batch, y_batch)")
+            if y is not None and len(X) != len(y):
+                raise ValueError(f"X_{split} has {len(X)} examples but y_{split} has {len(y)}")
         if len(data["X_train"]) == 0:
             raise ValueError("X_train is empty")
         if batch_size < 1 or num_epochs < 0:
@@ -130,14 +142,14 @@ class Solver:
         order = self.rng.permutation(len(self.X_train)) if self.shuffle else np.arange(len(self.X_train))
         for start in range(0, len(order), self.batch_size):
             batch = order[start:start + self.batch_size]
-            loss = self._step(self.X_train[batch], self.y_train[batch])
+            loss = self._step(*take_examples(self.X_train, self.y_train, batch))
             bar.update(1)
             if len(self.loss_history) % self.print_every == 0:
                 bar.set_postfix(epoch=self.epoch + 1, loss=f"{loss:.4f}", refresh=False)
 
     def _step(self, X_batch, y_batch):
         """Compute the loss and gradients on one minibatch and update every parameter."""
-        loss, grads = self.model.loss(X_batch, y_batch)
+        loss, grads = getattr(self.model, "sparse_loss", self.model.loss)(X_batch, y_batch)
         loss = float(loss)
         if not np.isfinite(loss):
             raise FloatingPointError(
@@ -147,13 +159,27 @@ class Solver:
         self.loss_history.append(loss)
         if self.grad_clip is not None:
             grads = clip_by_global_norm(grads, self.grad_clip)
-        ### BEGIN SOLUTION
-        for name, w in self.model.params.items():
-            next_w, self.optim_configs[name] = self.update_rule(w, grads[name],
-                                                                self.optim_configs[name])
-            self.model.params[name] = next_w
-        ### END SOLUTION
+        for name in self.model.params:
+            self._update_parameter(name, grads[name])
         return loss
+
+    def _update_parameter(self, name, grad):
+        """Apply the update rule to one parameter with its gradient (and keep the rule's state)."""
+        if isinstance(grad, RowGradient) and self.update_rule is sgd:
+            self._sgd_on_rows(name, grad)
+            return
+        grad = densify(grad)
+        ### BEGIN SOLUTION
+        next_w, self.optim_configs[name] = self.update_rule(self.model.params[name], grad,
+                                                            self.optim_configs[name])
+        self.model.params[name] = next_w
+        ### END SOLUTION
+
+    def _sgd_on_rows(self, name, grad):
+        """sgd on the rows a RowGradient holds, in place: the same step as sgd, without the zeros."""
+        w, config = self.model.params[name], self.optim_configs[name]
+        config.setdefault("learning_rate", 1e-2)
+        w[grad.rows] -= w.dtype.type(config["learning_rate"]) * grad.values
 
     def _decay_learning_rate(self):
         """Multiply every parameter's learning rate by lr_decay (once per epoch)."""
@@ -186,8 +212,9 @@ class Solver:
     def check_accuracy(self, X, y, num_samples=None, batch_size=100):
         """The model's metric on (X, y), on a random subset of num_samples if given (default: accuracy)."""
         if num_samples is not None and len(X) > num_samples:
-            subset = self.rng.choice(len(X), num_samples, replace=False)
-            X, y = X[subset], y[subset]
+            X, y = take_examples(X, y, self.rng.choice(len(X), num_samples, replace=False))
+        elif y is None:
+            X, y = take_examples(X, y, np.arange(len(X)))
         if hasattr(self.model, "evaluate"):
             return float(self.model.evaluate(X, y, batch_size=batch_size))
         correct = 0
@@ -240,6 +267,11 @@ class Solver:
             setattr(self, key, value)
 
 
+def take_examples(X, y, index):
+    """(X[index], y[index]) from arrays, or what an example set X makes of the positions (y None)."""
+    return X[index] if y is None else (X[index], y[index])
+
+
 def progress_bar(total, verbose):
     """A tqdm bar over `total` steps: a widget in Jupyter, text elsewhere; silent unless verbose."""
     if settings.TEXT_PROGRESS:
@@ -250,8 +282,20 @@ def progress_bar(total, verbose):
 
 def clip_by_global_norm(grads, max_norm):
     """Scale all gradients by one factor so that their joint L2 norm is at most max_norm."""
-    total = np.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
+    total = np.sqrt(sum(float(np.sum(_stored(g) ** 2)) for g in grads.values()))
     if total <= max_norm:
         return grads
     scale = max_norm / (total + 1e-12)
-    return {name: g * g.dtype.type(scale) for name, g in grads.items()}
+    return {name: _scaled(g, g.dtype.type(scale)) for name, g in grads.items()}
+
+
+def _stored(grad):
+    """The numbers a gradient stores: an array itself, or a RowGradient's rows."""
+    return grad.values if isinstance(grad, RowGradient) else grad
+
+
+def _scaled(grad, factor):
+    """The gradient times a scalar, in the same form."""
+    if isinstance(grad, RowGradient):
+        return RowGradient(grad.rows, grad.values * factor, grad.shape)
+    return grad * factor

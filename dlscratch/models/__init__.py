@@ -7,3 +7,5 @@ from .conv_net import ConvNet, ThreeLayerConvNet  # noqa: E402
 __all__ += ["ConvNet", "ThreeLayerConvNet"]
 from .recurrent_net import RecurrentNet  # noqa: E402
 __all__ += ["RecurrentNet"]
+from .word2vec import CBOW, SkipGram  # noqa: E402
+__all__ += ["CBOW", "SkipGram"]
