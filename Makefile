@@ -51,6 +51,7 @@ bench: install
 	$(PY) benchmarks/bench_mlp.py
 	$(PY) benchmarks/bench_conv.py
 	$(PY) benchmarks/bench_lstm.py
+	$(PY) benchmarks/bench_word2vec.py
 
 instructor-only:
 	@test -d assignment || { echo "make student and make grade are instructors' commands"; exit 2; }

@@ -49,12 +49,17 @@ class RowReader:
     """
 
     def __init__(self, ids, owners, weights, num_examples, num_rows):
-        """ids, owners, weights (n,): entry e adds weights[e] · W[ids[e]] to example owners[e]."""
+        """ids, owners, weights (n,): entry e adds weights[e] · W[ids[e]] to example owners[e];
+        owners must be sorted (non-decreasing), as they are when the entries are listed example
+        by example."""
         self.num_rows = num_rows
         self.rows = np.flatnonzero(np.bincount(ids, minlength=num_rows))
         column = np.empty(num_rows, dtype=np.intp)
         column[self.rows] = np.arange(len(self.rows))
-        self.matrix = sparse.csr_matrix((weights, (owners, column[ids])),
+        # compressed sparse rows built directly: example n's entries are row_starts[n]:row_starts[n+1]
+        row_starts = np.zeros(num_examples + 1, dtype=np.intp)
+        np.cumsum(np.bincount(owners, minlength=num_examples), out=row_starts[1:])
+        self.matrix = sparse.csr_matrix((weights, column[ids], row_starts),
                                         shape=(num_examples, len(self.rows)))
 
     def read(self, W):

@@ -113,7 +113,11 @@ class ContextWindows:
             raise ValueError("the corpus is empty")
         if self.tokens.min() < 0 or self.tokens.max() >= len(counts):
             raise ValueError(f"the corpus holds ids outside [0, {len(counts)}) (len(counts))")
-        self.sentence_of = np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
+        # each word's sentence as the range [first, end) of corpus positions
+        lengths = np.array([len(s) for s in sentences])
+        ends = np.cumsum(lengths)
+        self.sentence_first = np.repeat(ends - lengths, lengths)
+        self.sentence_end = np.repeat(ends, lengths)
         self.window = window
         self.keep = keep_probabilities(counts, sample)
         self.rng = np.random.default_rng(seed)
@@ -124,32 +128,40 @@ class ContextWindows:
 
     def windows(self, positions):
         """The kept centre words at positions (B,) and their context words:
-        -> centres (P,), contexts (P, 2·window) padded with -1; P <= B (dropped or lonely centres go)."""
+        -> centres (P,), contexts (P, 4·window) padded with -1, nearest first on each side of the
+        two halves; P <= B (centres that were dropped or have no kept neighbour are left out)."""
         positions = np.asarray(positions, dtype=np.int64).ravel()
         kept_centre = self.rng.random(len(positions)) < self.keep[self.tokens[positions]]
         positions = positions[kept_centre]
         sizes = self.rng.integers(1, self.window + 1, size=len(positions))
         # look twice as far as the window on each side, so that dropped words can be skipped over
         reach = np.arange(1, 2 * self.window + 1)
-        sides = [self._nearest_kept(positions, offsets, sizes) for offsets in (-reach, reach)]
-        contexts = np.concatenate(sides, axis=1)
-        # move each row's context words to the front, then cut the padding to 2·window columns
-        order = np.argsort(contexts < 0, axis=1, kind="stable")[:, :2 * self.window]
-        contexts = np.take_along_axis(contexts, order, axis=1)
-        has_context = contexts[:, 0] >= 0
+        contexts = np.concatenate([self._nearest_kept(positions, offsets, sizes)
+                                   for offsets in (-reach, reach)], axis=1)
+        has_context = np.any(contexts >= 0, axis=1)
         return self.tokens[positions[has_context]], contexts[has_context]
 
     def _nearest_kept(self, positions, offsets, sizes):
         """Per centre, the ids of the sizes[i] nearest kept words in the direction of offsets
         (ordered nearest first), -1 elsewhere: -> (B, len(offsets))."""
         neighbours = positions[:, None] + offsets
-        inside = (neighbours >= 0) & (neighbours < len(self.tokens))
-        neighbours = np.clip(neighbours, 0, len(self.tokens) - 1)
-        ids = self.tokens[neighbours]
-        usable = (inside & (self.sentence_of[neighbours] == self.sentence_of[positions][:, None])
-                  & (self.rng.random(ids.shape) < self.keep[ids]))
+        inside = ((neighbours >= self.sentence_first[positions, None])
+                  & (neighbours < self.sentence_end[positions, None]))
+        ids = self.tokens[np.clip(neighbours, 0, len(self.tokens) - 1)]
+        usable = inside & (self.rng.random(ids.shape) < self.keep[ids])
         taken = usable & (np.cumsum(usable, axis=1) <= sizes[:, None])
         return np.where(taken, ids, -1)
+
+    def examples_per_position(self, sample_size=20_000, seed=0):
+        """The average number of examples a corpus position yields (estimated on a fixed sample):
+        a minibatch of B positions holds about B times this many examples. word2vec's learning
+        rate is per example; our losses are means over the batch, so sgd's rate is that times this."""
+        positions = np.random.default_rng(seed).integers(0, len(self), min(sample_size, len(self)))
+        saved, self.rng = self.rng, np.random.default_rng(seed)
+        try:
+            return len(self[positions][1]) / len(positions)
+        finally:
+            self.rng = saved
 
     def fixed_examples(self, max_positions=None, seed=0):
         """The examples of the first max_positions positions (all by default), drawn once with
@@ -177,7 +189,9 @@ class CBOWExamples(ContextWindows):
 
     def __getitem__(self, positions):
         centres, contexts = self.windows(positions)
-        return contexts, centres
+        # move each row's context words to the front, then cut the padding to 2·window columns
+        order = np.argsort(contexts < 0, axis=1, kind="stable")[:, :2 * self.window]
+        return np.take_along_axis(contexts, order, axis=1), centres
 
 
 # ------------------------------------------------------------------------------------------------

@@ -134,14 +134,13 @@ class Word2Vec:
             return loss, (reader, h, targets, dscores)
         u = W_out[targets]                                               # (N, 1 + K, D)
         scores = np.einsum("nd,nkd->nk", h, u)
-        # +1 for the true word, -1 for the noise words; noise equal to the true word is ignored
-        sign = np.full(scores.shape, -1, dtype=h.dtype)
-        sign[:, 0] = 1
-        used = np.ones(scores.shape, dtype=h.dtype)
-        used[:, 1:] = targets[:, 1:] != targets[:, :1]
-        loss = -np.sum(used * log_sigmoid(sign * scores)) / len(X)
+        # +1 for the true word, -1 for a noise word, 0 for noise equal to the true word (ignored)
+        signs = np.where(targets == targets[:, :1], 0, -1).astype(h.dtype)
+        signs[:, 0] = 1
+        signed = signs * scores
+        loss = np.sum(np.abs(signs) * -log_sigmoid(signed)) / len(X)
         ### END SOLUTION
-        return loss, (reader, h, targets, (u, scores, sign, used))
+        return loss, (reader, h, targets, (signs, signed))
 
     def _backward(self, cache):
         """Gradients of every parameter: W_in as a RowGradient, W_out as one too (negative
@@ -153,16 +152,16 @@ class Word2Vec:
             dscores = saved                                              # (N, V)
             dh = dscores @ W_out
             return {"W_in": reader.gradient(dh), "W_out": dscores.T @ h}
-        u, scores, sign, used = saved
-        # d/ds of -log σ(sign·s) is -sign·σ(-sign·s)
-        dscores = -sign * sigmoid(-sign * scores) * used / len(h)        # (N, 1 + K)
-        dh = np.einsum("nk,nkd->nd", dscores, u)
-        # dW_out[w] = Σ over the (n, k) with targets[n, k] = w of dscores[n, k] · h[n] = Bᵀ h,
-        # with B (N, V) holding dscores[n, k] in column targets[n, k] of row n
+        signs, signed = saved
+        # d/ds of -|sign|·log σ(sign·s) is -sign·σ(-sign·s)
+        dscores = signs * sigmoid(-signed) * h.dtype.type(-1 / len(h))    # (N, 1 + K)
+        # With B (N, V) holding dscores[n, k] in column targets[n, k] of row n, the scores'
+        # gradients flow back as dh = B W_out (dh[n] = Σ_k dscores[n, k] u_k) and dW_out = Bᵀ h.
         n, k = targets.shape
-        scores_by_word = RowReader(targets.ravel(), np.repeat(np.arange(n), k), dscores.ravel(),
-                                   n, self.vocab_size)
-        return {"W_in": reader.gradient(dh), "W_out": scores_by_word.gradient(h)}
+        B = RowReader(targets.ravel(), np.repeat(np.arange(n), k), dscores.ravel(), n,
+                      self.vocab_size)
+        dh = B.read(W_out)
+        return {"W_in": reader.gradient(dh), "W_out": B.gradient(h)}
         ### END SOLUTION
 
     def evaluate(self, X, y, batch_size=1000):
@@ -248,7 +247,12 @@ class CBOW(Word2Vec):
 
 
 class NoiseSampler:
-    """Draws noise words with P(w) ∝ count(w)^0.75, the distribution of word2vec's negative sampling."""
+    """Draws noise words with P(w) ∝ count(w)^0.75, the distribution of word2vec's negative sampling.
+
+    Walker's alias method makes each draw cost O(1) whatever the vocabulary size: every word owns
+    one of V equally likely slots; the slot keeps its word with probability keep[slot] and hands the
+    draw to alias[slot] otherwise. The table is built so that the result follows P exactly.
+    """
 
     def __init__(self, counts, power=0.75):
         counts = np.asarray(counts, dtype=np.float64)
@@ -256,13 +260,27 @@ class NoiseSampler:
             raise ValueError("word counts must be a non-negative vector with a positive sum")
         weights = counts ** power
         self.probabilities = weights / weights.sum()
-        self._cdf = np.cumsum(self.probabilities)
-        self._cdf[-1] = 1.0
+        self.keep, self.alias = alias_table(self.probabilities)
 
     def sample(self, shape, rng):
         """Word ids of the given shape, drawn independently from the noise distribution."""
-        ids = np.searchsorted(self._cdf, rng.random(shape), side="right")
-        return np.minimum(ids, len(self._cdf) - 1)
+        slots = rng.integers(0, len(self.keep), size=shape)
+        return np.where(rng.random(shape) < self.keep[slots], slots, self.alias[slots])
+
+
+def alias_table(probabilities):
+    """Walker's alias table for a distribution (V,): -> keep (V,) probabilities, alias (V,) ids."""
+    n = len(probabilities)
+    share = probabilities * n                       # each slot holds 1 unit of probability
+    keep, alias = np.ones(n), np.arange(n)
+    under = [i for i in range(n) if share[i] < 1]
+    over = [i for i in range(n) if share[i] >= 1]
+    while under and over:
+        small, large = under.pop(), over.pop()
+        keep[small], alias[small] = share[small], large      # the rest of small's slot goes to large
+        share[large] -= 1 - share[small]
+        (under if share[large] < 1 else over).append(large)
+    return keep, alias
 
 
 def _require_ids(name, ids, vocab_size):
