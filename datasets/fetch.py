@@ -1,12 +1,13 @@
 """Fetch the full public datasets into datasets/ (this is what `make data` runs).
 
-    python datasets/fetch.py                 # CIFAR-10 and MNIST
+    python datasets/fetch.py                 # CIFAR-10, MNIST and text8
     python datasets/fetch.py cifar10         # one of them
     python datasets/fetch.py mnist --root DIR
 
 Downloads go to <file>.part and resume with an HTTP Range request when interrupted; a file is
-renamed to its final name only after its checksum matches. Files already present with the right
-checksum are skipped. Standard library only.
+renamed to its final name only after its checksum (or, for text8.zip, whose publisher gives no
+checksum, its published size) matches. Files already present and correct are skipped. Standard
+library only.
 """
 import argparse
 import hashlib
@@ -17,6 +18,7 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path, PurePosixPath
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -33,6 +35,15 @@ MNIST_MD5 = {
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
+
+TEXT8_URL = "http://mattmahoney.net/dc/text8.zip"
+TEXT8_SIZE = 31_344_016            # bytes; the only fingerprint the publisher gives
+TEXT8_ARCHIVE, TEXT8_FILENAME = "text8.zip", "text8"
+# Google's analogy questions as they ship with gensim (the word2vec release's questions-words.txt)
+ANALOGY_URL = ("https://raw.githubusercontent.com/piskvorky/gensim/develop/gensim/test/test_data/"
+               "questions-words.txt")
+ANALOGY_MD5 = "8b7461cbf7ecc0aec9b32eb626821105"
+ANALOGY_FILENAME = "questions-words.txt"
 
 CHUNK_SIZE = 1 << 16
 TIMEOUT_SECONDS = 60
@@ -132,15 +143,16 @@ def _stream_to_part(url, part, quiet):
         progress.finish()
 
 
-def download(url, dest, md5, quiet=False):
-    """Fetch url to dest via dest.part (resumable), check its md5, rename -> "present"/"fetched".
+def download(url, dest, md5, quiet=False, size=None):
+    """Fetch url to dest via dest.part (resumable), check its md5 (or, if md5 is None, its size in
+    bytes), rename -> "present"/"fetched".
 
     Raises FetchError, deleting the partial file, when the checksum does not match.
     """
     dest = Path(dest)
     part = dest.with_name(dest.name + ".part")
     if dest.exists():
-        if file_md5(dest) == md5:
+        if _mismatch(dest, md5, size) is None:
             _say(f"  {dest.name}: already present, checksum ok", quiet)
             return "present"
         _say(f"  {dest.name}: present but its checksum is wrong, fetching it again", quiet)
@@ -153,14 +165,23 @@ def download(url, dest, md5, quiet=False):
     except (urllib.error.URLError, OSError) as e:
         raise FetchError(f"downloading {url} failed ({e}); run the same command again to "
                          f"resume from {part}") from e
-    actual = file_md5(part)
-    if actual != md5:
+    mismatch = _mismatch(part, md5, size)
+    if mismatch:
         part.unlink()
-        raise FetchError(f"{dest.name}: checksum mismatch (md5 {actual}, expected {md5}); the "
-                         "corrupt download was deleted, run the same command again to retry")
+        raise FetchError(f"{dest.name}: checksum mismatch ({mismatch}); the corrupt download "
+                         "was deleted, run the same command again to retry")
     os.replace(part, dest)
     _say(f"  {dest.name}: fetched, checksum ok", quiet)
     return "fetched"
+
+
+def _mismatch(path, md5, size):
+    """None if the file has the md5 (or, with md5 None, the size); else what differs."""
+    if md5 is not None:
+        actual = file_md5(path)
+        return None if actual == md5 else f"md5 {actual}, expected {md5}"
+    actual = path.stat().st_size
+    return None if actual == size else f"{actual} bytes, expected {size}"
 
 
 def _unsafe_member_reason(member):
@@ -231,15 +252,37 @@ def fetch_mnist(root, base_url=None, md5s=None, quiet=False):
         download(base_url + name, target / name, md5, quiet)
 
 
-FETCHERS = {"cifar10": fetch_cifar10, "mnist": fetch_mnist}
+def fetch_text8(root, url=None, size=None, questions_url=None, questions_md5=None, quiet=False):
+    """Download text8.zip into root and extract text8 there; fetch questions-words.txt beside it."""
+    url, size = url or TEXT8_URL, size or TEXT8_SIZE
+    root = Path(root)
+    _say(f"text8 and the analogy questions -> {root}", quiet)
+    if not (root / TEXT8_FILENAME).is_file():
+        archive = root / TEXT8_ARCHIVE
+        download(url, archive, None, quiet, size=size)
+        _say(f"  extracting {archive.name}", quiet)
+        with zipfile.ZipFile(archive) as z:
+            if TEXT8_FILENAME not in z.namelist():
+                raise FetchError(f"{archive} does not contain {TEXT8_FILENAME}")
+            scratch = Path(tempfile.mkdtemp(prefix=".extract-", dir=root))
+            try:
+                z.extract(TEXT8_FILENAME, scratch)
+                os.replace(scratch / TEXT8_FILENAME, root / TEXT8_FILENAME)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+    download(questions_url or ANALOGY_URL, root / ANALOGY_FILENAME, questions_md5 or ANALOGY_MD5,
+             quiet)
+
+
+FETCHERS = {"cifar10": fetch_cifar10, "mnist": fetch_mnist, "text8": fetch_text8}
 
 
 def main(argv=None):
     """Command line: fetch the named datasets (all by default) into --root; -> exit status."""
-    parser = argparse.ArgumentParser(description="Fetch CIFAR-10 (≈163 MB) and MNIST (≈11 MB) "
-                                                 "into datasets/.")
+    parser = argparse.ArgumentParser(description="Fetch CIFAR-10 (≈163 MB), MNIST (≈11 MB) and "
+                                                 "text8 (≈31 MB) into datasets/.")
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="cifar10 and/or mnist (default: both)")
+                        help="cifar10, mnist and/or text8 (default: all three)")
     parser.add_argument("--root", type=Path, default=None,
                         help="where to put the files (default: $DLSCRATCH_DATA or datasets/)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")

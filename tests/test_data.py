@@ -8,6 +8,7 @@ import pickle
 import struct
 import tarfile
 import threading
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -575,3 +576,29 @@ def test_fetch_mnist_end_to_end_through_main(tmp_path, monkeypatch):
 def test_fetch_main_rejects_unknown_names():
     with pytest.raises(SystemExit):
         fetch.main(["imagenet"])
+
+
+def test_fetch_text8_end_to_end_checks_the_size_and_the_questions(tmp_path):
+    from dlscratch.embeddings import read_analogy_questions
+    from dlscratch.words import analogy_questions_path, load_text8, text8_available
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("text8", " anarchism originated as a term of abuse")
+    questions = b": capital-common-countries\nAthens Greece Baghdad Iraq\n"
+    s = _RangeServer({"/text8.zip": archive.getvalue(), "/q.txt": questions})
+    root = tmp_path / "datasets"
+    root.mkdir()
+    try:
+        options = dict(url=s.url + "/text8.zip", questions_url=s.url + "/q.txt",
+                       questions_md5=hashlib.md5(questions).hexdigest(), quiet=True)
+        with pytest.raises(fetch.FetchError, match="bytes, expected 5"):
+            fetch.fetch_text8(root, size=5, **options)
+        assert not (root / "text8.zip.part").exists() and not text8_available(root)
+        fetch.fetch_text8(root, size=len(archive.getvalue()), **options)
+        assert load_text8(root)[:3] == ["anarchism", "originated", "as"]
+        assert text8_available(root)
+        assert read_analogy_questions(analogy_questions_path(root))["capital-common-countries"] == [
+            ("athens", "greece", "baghdad", "iraq")]
+    finally:
+        s.close()
