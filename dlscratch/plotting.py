@@ -171,3 +171,29 @@ def show_image_grid(images, labels=None, ncols=10, cmap=None, title=None):
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_word_pairs(points, words, pairs, ax=None, title=None):
+    """Label 2-D points (n, 2) with their words and draw an arrow from the first to the second word
+    of each pair (e.g. from a PCA projection); returns the Axes."""
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(words):
+        raise ValueError(f"plot_word_pairs: expected points (n, 2) for {len(words)} words, "
+                         f"got shape {points.shape}")
+    where = {word: i for i, word in enumerate(words)}
+    missing = sorted({w for pair in pairs for w in pair} - set(where))
+    if missing:
+        raise ValueError(f"plot_word_pairs: the pairs name words without a point: {missing}")
+    ax = ax if ax is not None else _new_axes()
+    ax.scatter(points[:, 0], points[:, 1], s=12, color="0.4")
+    for word, (x, y) in zip(words, points):
+        ax.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=8)
+    for first, second in pairs:
+        start, end = points[where[first]], points[where[second]]
+        ax.annotate("", xy=end, xytext=start,
+                    arrowprops=dict(arrowstyle="->", color="tab:blue", alpha=0.7))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax

@@ -186,3 +186,20 @@ def test_show_image_grid_rejects_bad_shapes_naming_the_expected_one(shape):
 def test_show_image_grid_rejects_label_count_mismatch():
     with pytest.raises(ValueError, match="labels"):
         show_image_grid(np.zeros((3, 4, 4)), labels=[1, 2])
+
+
+def test_plot_word_pairs_labels_every_word_and_draws_one_arrow_per_pair():
+    from dlscratch.plotting import plot_word_pairs
+    points = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0], [3.0, 1.0]])
+    words = ["man", "woman", "king", "queen"]
+    ax = plot_word_pairs(points, words, [("man", "woman"), ("king", "queen")], title="gender")
+    texts = [t for t in ax.texts]
+    assert sorted(t.get_text() for t in texts if t.get_text()) == sorted(words)
+    arrows = [t for t in texts if t.get_text() == ""]
+    assert len(arrows) == 2 and tuple(arrows[1].xy) == (3.0, 1.0)
+    assert ax.get_title() == "gender"
+    with pytest.raises(ValueError, match="without a point"):
+        plot_word_pairs(points, words, [("man", "prince")])
+    with pytest.raises(ValueError, match=r"expected points \(n, 2\)"):
+        plot_word_pairs(points[:, :1], words, [])
+    plt.close("all")
