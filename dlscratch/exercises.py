@@ -308,6 +308,40 @@ EXERCISES = (
               "tests/test_word2vec_torch.py::*"),
              requires=("softmax_loss", "solver_step")),
     # --- 07_seq2seq_attention ---
+    Exercise("attention", "07_seq2seq_attention",
+             ("dlscratch/attention_layers.py:attention_forward",
+              "dlscratch/attention_layers.py:attention_backward"), 10,
+             tuple(f"tests/test_attention.py::{test}" for test in (
+                 "test_attention_gradients[*]", "test_attention_equals_the_formula_written_out",
+                 "test_masked_keys_get_exactly_zero_weight_and_rows_sum_to_one",
+                 "test_masked_keys_and_values_do_not_matter_and_get_no_gradient",
+                 "test_an_all_true_mask_equals_no_mask", "test_large_scores_do_not_overflow",
+                 "test_attention_keeps_dtype[*]", "test_attention_does_not_modify_inputs"))
+             + ("tests/test_attention_torch.py::test_attention_matches_scaled_dot_product_attention[*]",
+                "tests/test_attention_torch.py::test_attention_weights_match_autograd_of_the_formula")),
+    Exercise("seq2seq", "07_seq2seq_attention",
+             ("dlscratch/models/seq2seq.py:recurrence_forward",
+              "dlscratch/models/seq2seq.py:recurrence_backward",
+              "dlscratch/models/seq2seq.py:Seq2Seq._encode", "dlscratch/models/seq2seq.py:Seq2Seq._decode",
+              "dlscratch/models/seq2seq.py:Seq2Seq._forward",
+              "dlscratch/models/seq2seq.py:Seq2Seq._backward"), 20,
+             tuple(f"tests/test_seq2seq.py::{test}" for test in (
+                 "test_gradients[*]", "test_padding_changes_nothing[*]",
+                 "test_final_encoder_state_is_the_state_at_the_last_real_token[*]",
+                 "test_padded_source_positions_get_no_attention",
+                 "test_loss_is_per_target_token_and_starts_near_log_V", "test_dtype_is_kept[*]")),
+             requires=("attention", "lstm", "gru", "rnn", "word_embedding", "temporal_loss",
+                       "softmax_loss", "sigmoid_tanh")),
+    Exercise("seq2seq_decoding", "07_seq2seq_attention",
+             ("dlscratch/models/seq2seq.py:Seq2Seq._search",), 10,
+             tuple(f"tests/test_seq2seq.py::{test}" for test in (
+                 "test_greedy_decoding_picks_the_most_likely_token_at_every_step[*]",
+                 "test_translations_do_not_depend_on_padding[*]",
+                 "test_beam_search_finds_the_most_likely_sequence",
+                 "test_beam_search_scores_at_least_as_high_as_greedy",
+                 "test_decoding_stops_at_the_end_token[*]", "test_translate_accepts_lists_of_sequences",
+                 "test_exact_match_and_token_accuracy", "test_solver_learns_to_reverse_sequences")),
+             requires=("seq2seq", "attention", "adam", "solver_step")),
 )
 
 BY_ID = {exercise.id: exercise for exercise in EXERCISES}

@@ -341,3 +341,4 @@ def affine_norm_relu_backward(dout, cache):
 
 from .rnn_layers import *  # noqa: E402,F401,F403  (recurrent layers live in their own file)
 from .conv_layers import *  # noqa: E402,F401,F403  (conv layers live in their own file)
+from .attention_layers import *  # noqa: E402,F401,F403  (attention lives in its own file)

@@ -1,0 +1,254 @@
+"""Two small translation tasks for sequence-to-sequence models, generated with the standard library.
+
+Date normalisation: dates written by people, in many formats, to ISO 8601:
+
+    "tuesday, march 5, 1991"  "5 Mar 91"  "03/05/1991"  "March 5th, 1991"  "5.3.1991"
+        ->  "1991-03-05"
+
+Numeric formats follow their separator, one convention each, so that every string has exactly one
+reading: a slash means month/day/year (US, "03/05/1991" is March 5), a dot means
+day.month.year (European, "5.3.1991" is also March 5), and a dash with the year first means
+year-month-day. Two-digit years mean 1950-2049: 50-99 are 19xx, 00-49 are 20xx, which is also the
+range of the generated dates. The held-out dates are split by the underlying calendar day, not by
+the string: no day of the validation or test set appears in the training set in any format.
+
+Addition: "16+75" -> "91", with operands of up to max_digits digits; validation and test hold
+pairs of operands that never occur in training.
+
+Both tasks are character-level. Ids 0-3 of every vocabulary are <pad>, <start>, <end>, <unk>.
+Source rows are right-padded with <pad>; each target row is its characters, then <end>, then
+padding. `load_dates()` and `load_addition()` return the arrays ready for the Solver:
+
+    data = load_dates(num_train=10_000, seed=0)
+    data["X_train"], data["y_train"]        # (N, Ts) and (N, Tt) int64 ids
+    data["source_vocab"].decode(data["X_test"][0]), data["target_vocab"].decode(data["y_test"][0])
+"""
+import datetime
+import random
+import string
+
+import numpy as np
+
+PAD, START, END, UNK = "<pad>", "<start>", "<end>", "<unk>"
+SPECIAL_TOKENS = (PAD, START, END, UNK)
+
+FIRST_DATE, LAST_DATE = datetime.date(1950, 1, 1), datetime.date(2049, 12, 31)
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DATE_ALPHABET = string.ascii_letters + string.digits + " ,./-"
+ISO_ALPHABET = string.digits + "-"
+ADDITION_ALPHABET = string.digits + "+"
+
+
+# ------------------------------------------------------------------------------------------------
+# Vocabulary
+# ------------------------------------------------------------------------------------------------
+
+class Vocabulary:
+    """Characters <-> ids; ids 0-3 are <pad>, <start>, <end>, <unk>, then the characters."""
+
+    pad_id, start_id, end_id, unk_id = range(4)
+
+    def __init__(self, chars):
+        """A vocabulary of the distinct single characters `chars`, ids 4, 5, ... in that order."""
+        chars = list(chars)
+        if len(set(chars)) != len(chars) or not all(isinstance(c, str) and len(c) == 1
+                                                    for c in chars):
+            raise ValueError("Vocabulary needs distinct single characters")
+        self.tokens = list(SPECIAL_TOKENS) + chars
+        self._id_of = {c: i for i, c in enumerate(self.tokens) if c not in SPECIAL_TOKENS}
+
+    def __len__(self):
+        """The number of ids, the four special tokens included."""
+        return len(self.tokens)
+
+    def __repr__(self):
+        return f"Vocabulary({len(self)} ids: 4 special tokens and {len(self) - 4} characters)"
+
+    def encode(self, text, add_end=False):
+        """The ids (len(text),) int64 of text's characters (+ <end> if add_end); unknown: <unk>."""
+        ids = [self._id_of.get(c, self.unk_id) for c in text] + ([self.end_id] if add_end else [])
+        return np.array(ids, dtype=np.int64)
+
+    def decode(self, ids):
+        """The text of ids: stops at the first <end>, skips <pad> and <start>, writes <unk> as '?'."""
+        chars = []
+        for i in np.asarray(ids, dtype=np.int64).ravel():
+            if i == self.end_id:
+                break
+            if not 0 <= i < len(self):
+                raise ValueError(f"decode: id {i} is not in [0, {len(self)})")
+            if i == self.unk_id:
+                chars.append("?")
+            elif i > self.unk_id:
+                chars.append(self.tokens[i])
+        return "".join(chars)
+
+    def encode_batch(self, texts, add_end=False, length=None):
+        """The texts as one right-padded int64 array (len(texts), length), by default as long as
+        the longest."""
+        rows = [self.encode(text, add_end) for text in texts]
+        longest = max((len(row) for row in rows), default=0)
+        length = longest if length is None else length
+        if longest > length:
+            raise ValueError(f"encode_batch: a text needs {longest} ids but length is {length}")
+        batch = np.full((len(rows), length), self.pad_id, dtype=np.int64)
+        for row, ids in zip(batch, rows):
+            row[:len(ids)] = ids
+        return batch
+
+    def decode_batch(self, batch):
+        """decode() of every row of a 2-D id array or of every id sequence in a list."""
+        return [self.decode(ids) for ids in batch]
+
+
+# ------------------------------------------------------------------------------------------------
+# Dates
+# ------------------------------------------------------------------------------------------------
+
+def _ordinal(day):
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def _date_fields(date):
+    """The pieces the formats are made of, for one datetime.date."""
+    month, weekday = MONTHS[date.month - 1], WEEKDAYS[date.weekday()]
+    return {"d": date.day, "dd": f"{date.day:02d}", "dth": _ordinal(date.day),
+            "m": date.month, "mm": f"{date.month:02d}", "month": month, "mon": month[:3],
+            "weekday": weekday, "wkd": weekday[:3], "yyyy": date.year,
+            "yy": f"{date.year % 100:02d}"}
+
+
+# Numeric formats read by their separator: "/" month/day/year, "." day.month.year, "-" year first.
+DATE_FORMATS = (
+    "{weekday}, {month} {d}, {yyyy}",   # tuesday, march 5, 1991
+    "{d} {mon} {yy}",                   # 5 mar 91
+    "{mm}/{dd}/{yyyy}",                 # 03/05/1991
+    "{month} {dth}, {yyyy}",            # march 5th, 1991
+    "{d}.{m}.{yyyy}",                   # 5.3.1991
+    "{yyyy}-{m}-{d}",                   # 1991-3-5
+    "{d} {month} {yyyy}",               # 5 march 1991
+    "{mon} {d}, {yyyy}",                # mar 5, 1991
+    "{m}/{d}/{yy}",                     # 3/5/91
+    "{wkd} {d} {mon} {yyyy}",           # tue 5 mar 1991
+    "the {dth} of {month} {yyyy}",      # the 5th of march 1991
+    "{dd}-{mon}-{yyyy}",                # 05-mar-1991
+    "{dd}.{mm}.{yy}",                   # 05.03.91
+    "{wkd}, {dth} {month} {yy}",        # tue, 5th march 91
+)
+
+
+def _capitalise_words(text):
+    """'tue, 5th march' -> 'Tue, 5th March' (str.title would write '5Th')."""
+    return " ".join(word.capitalize() for word in text.split(" "))
+
+
+CASINGS = (str.lower, _capitalise_words, str.upper)
+
+
+def format_date(date, fmt, casing=str.lower):
+    """One date written in one of DATE_FORMATS (or any format string over the same fields)."""
+    return casing(fmt.format(**_date_fields(date)))
+
+
+def random_date_string(date, rng):
+    """The date in a random format and casing (half of the time lower case); rng: random.Random."""
+    casing = str.lower if rng.random() < 0.5 else rng.choice(CASINGS)
+    return format_date(date, rng.choice(DATE_FORMATS), casing)
+
+
+def split_dates(fractions=(0.8, 0.1, 0.1), seed=0):
+    """Every day from FIRST_DATE to LAST_DATE, shuffled and cut into disjoint lists by fractions."""
+    if len(fractions) == 0 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"fractions must be non-negative and sum to 1, got {fractions}")
+    days = [FIRST_DATE + datetime.timedelta(days=i)
+            for i in range((LAST_DATE - FIRST_DATE).days + 1)]
+    random.Random(seed).shuffle(days)
+    bounds = np.round(np.cumsum((0,) + tuple(fractions)) * len(days)).astype(int)
+    return [days[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def date_pairs(dates, n, seed=0):
+    """n (human-written date, ISO date) pairs of days drawn with replacement from `dates`."""
+    _check_counts("date_pairs", n=n)
+    if n and not dates:
+        raise ValueError("date_pairs: got no dates to draw from")
+    rng = random.Random(seed)
+    drawn = [rng.choice(dates) for _ in range(n)]
+    return [(random_date_string(date, rng), date.isoformat()) for date in drawn]
+
+
+def load_dates(num_train=10_000, num_val=1_000, num_test=1_000, seed=0):
+    """The date task as arrays {X_train, y_train, X_val, y_val, X_test, y_test} plus vocabularies.
+
+    The three splits are drawn from disjoint sets of days (80 %, 10 %, 10 % of 1950-2049). The
+    dict also holds 'source_vocab', 'target_vocab' and the strings as 'train_pairs', 'val_pairs',
+    'test_pairs' (lists of (source, target)).
+    """
+    _check_counts("load_dates", num_train=num_train, num_val=num_val, num_test=num_test)
+    pools = split_dates(seed=seed)
+    pairs = {split: date_pairs(pool, n, seed=seed * 7919 + i)
+             for i, (split, pool, n) in enumerate(zip(("train", "val", "test"), pools,
+                                                       (num_train, num_val, num_test)))}
+    return _arrays(pairs, Vocabulary(DATE_ALPHABET), Vocabulary(ISO_ALPHABET))
+
+
+# ------------------------------------------------------------------------------------------------
+# Addition
+# ------------------------------------------------------------------------------------------------
+
+def addition_pairs(operands):
+    """('a+b', 'a+b evaluated') for every (a, b) in operands."""
+    return [(f"{a}+{b}", str(a + b)) for a, b in operands]
+
+
+def load_addition(num_train=8_000, num_val=1_000, num_test=1_000, max_digits=2, seed=0):
+    """The addition task, operands 0 to 10**max_digits - 1, as arrays plus vocabularies.
+
+    The operand pairs (a, b) of the three splits are distinct and disjoint. Same keys as load_dates.
+    """
+    if not isinstance(max_digits, int) or max_digits < 1:
+        raise ValueError(f"max_digits must be a positive int, got {max_digits!r}")
+    _check_counts("load_addition", num_train=num_train, num_val=num_val, num_test=num_test)
+    size = 10 ** max_digits
+    needed = num_train + num_val + num_test
+    if needed > size * size:
+        raise ValueError(f"load_addition: {needed} examples asked for, but there are only "
+                         f"{size * size} distinct pairs with {max_digits} digits")
+    codes = random.Random(seed).sample(range(size * size), needed)
+    operands = [divmod(code, size) for code in codes]
+    cuts = (0, num_train, num_train + num_val, needed)
+    pairs = {split: addition_pairs(operands[a:b])
+             for split, a, b in zip(("train", "val", "test"), cuts[:-1], cuts[1:])}
+    return _arrays(pairs, Vocabulary(ADDITION_ALPHABET), Vocabulary(string.digits))
+
+
+# ------------------------------------------------------------------------------------------------
+# Shared
+# ------------------------------------------------------------------------------------------------
+
+def _check_counts(where, **counts):
+    """Check that every count is a non-negative int."""
+    for name, n in counts.items():
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"{where}: {name} must be a non-negative int, got {n!r}")
+
+
+def _arrays(pairs, source_vocab, target_vocab):
+    """{X_split, y_split, split_pairs} for every split of pairs, plus both vocabularies.
+
+    Every split is padded to the same lengths, those of the longest source and target overall.
+    """
+    source_length = max((len(s) for split in pairs.values() for s, _ in split), default=0)
+    target_length = max((len(t) for split in pairs.values() for _, t in split), default=0) + 1
+    data = {"source_vocab": source_vocab, "target_vocab": target_vocab}
+    for split, split_pairs in pairs.items():
+        data[f"X_{split}"] = source_vocab.encode_batch([s for s, _ in split_pairs],
+                                                       length=source_length)
+        data[f"y_{split}"] = target_vocab.encode_batch([t for _, t in split_pairs], add_end=True,
+                                                       length=target_length)
+        data[f"{split}_pairs"] = split_pairs
+    return data
