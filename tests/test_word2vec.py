@@ -160,8 +160,10 @@ def test_bad_input_is_refused_with_clear_messages():
     with pytest.raises(ValueError, match="loss must be one of"):
         SkipGram(V, D, loss="hierarchical")
     model = make_model("skipgram")
-    with pytest.raises(ValueError, match=r"expected ids in \[0, 12\)"):
+    with pytest.raises(ValueError, match=r"must lie in \[0, 12\), got values from 1 to 12"):
         model.loss(np.array([1, 12]), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"must lie in \[0, 12\), got values from -3"):
+        make_model("cbow").loss(np.array([[1, -3]]), np.array([0]))
     with pytest.raises(TypeError, match="integer"):
         model.loss(np.array([1.0, 2.0]), np.array([0, 1]))
     with pytest.raises(ValueError, match="y"):

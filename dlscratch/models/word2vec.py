@@ -21,8 +21,8 @@ noise words to use, which makes the loss a deterministic function (gradient chec
 import numpy as np
 
 from .. import embeddings
-from .._validate import require_shape
 from ..layers import softmax_loss
+from ..rnn_layers import _require_ids
 from ..sparse import RowReader, densify
 
 LOSSES = ("negative_sampling", "softmax")
@@ -111,16 +111,10 @@ class Word2Vec:
     def _targets(self, y, n):
         """Softmax: the labels (N,). Negative sampling: (N, 1 + K) true word then noise words."""
         y = np.asarray(y)
-        if not np.issubdtype(y.dtype, np.integer):
-            raise TypeError(f"y must hold integer word ids, got dtype {y.dtype}")
-        if self.loss_type == "softmax":
-            require_shape("word2vec loss", "y", y, (n,))
-        elif y.ndim == 1:
-            require_shape("word2vec loss", "y", y, (n,))
+        shape = (n, 1 + self.num_negative) if self.loss_type == "negative_sampling" and y.ndim == 2 else (n,)
+        _require_ids(type(self).__name__, "y", y, shape, self.vocab_size)
+        if self.loss_type == "negative_sampling" and y.ndim == 1:
             y = np.concatenate([y[:, None], self.noise.sample((n, self.num_negative), self.rng)], axis=1)
-        else:
-            require_shape("word2vec loss", "y", y, (n, 1 + self.num_negative))
-        _require_ids("y", y, self.vocab_size)
         return y
 
     def _forward(self, X, targets):
@@ -212,10 +206,7 @@ class SkipGram(Word2Vec):
 
     def _check_inputs(self, X):
         X = np.asarray(X)
-        if not np.issubdtype(X.dtype, np.integer):
-            raise TypeError(f"SkipGram takes integer centre-word ids X (N,), got dtype {X.dtype}")
-        require_shape("SkipGram", "X", X, ("N",))
-        _require_ids("X", X, self.vocab_size)
+        _require_ids("SkipGram", "X (centre-word ids)", X, ("N",), self.vocab_size)
         return X
 
     def _reader(self, X):
@@ -231,11 +222,9 @@ class CBOW(Word2Vec):
 
     def _check_inputs(self, X):
         X = np.asarray(X)
-        if not np.issubdtype(X.dtype, np.integer):
-            raise TypeError(f"CBOW takes integer context ids X (N, C), got dtype {X.dtype}")
-        require_shape("CBOW", "X", X, ("N", "C"))
-        if X.size and X.max() >= self.vocab_size:
-            raise ValueError(f"X holds word id {X.max()}, but the vocabulary has {self.vocab_size} ids")
+        padding_as_zero = np.where(X == -1, 0, X) if np.issubdtype(X.dtype, np.integer) else X
+        _require_ids("CBOW", "X (context ids, -1 = none)", padding_as_zero, ("N", "C"),
+                     self.vocab_size)
         if len(X) and not np.all(np.any(X >= 0, axis=1)):
             raise ValueError("every CBOW example needs at least one context word (ids >= 0; -1 pads)")
         return X
@@ -281,10 +270,3 @@ def alias_table(probabilities):
         share[large] -= 1 - share[small]
         (under if share[large] < 1 else over).append(large)
     return keep, alias
-
-
-def _require_ids(name, ids, vocab_size):
-    """Raise a clear error if ids fall outside [0, vocab_size)."""
-    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
-        raise ValueError(f"{name} holds word ids in [{ids.min()}, {ids.max()}], "
-                         f"expected ids in [0, {vocab_size})")
