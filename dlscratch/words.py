@@ -128,28 +128,28 @@ class ContextWindows:
 
     def windows(self, positions):
         """The kept centre words at positions (B,) and their context words:
-        -> centres (P,), contexts (P, 4·window) padded with -1, nearest first on each side of the
-        two halves; P <= B (centres that were dropped or have no kept neighbour are left out)."""
+        -> centres (P,), contexts (P, 4·window) padded with -1: the left side's 2·window slots, then
+        the right side's, each nearest first; P <= B (centres that were dropped or have no kept
+        neighbour are left out)."""
         positions = np.asarray(positions, dtype=np.int64).ravel()
         kept_centre = self.rng.random(len(positions)) < self.keep[self.tokens[positions]]
         positions = positions[kept_centre]
         sizes = self.rng.integers(1, self.window + 1, size=len(positions))
-        # look twice as far as the window on each side, so that dropped words can be skipped over
-        reach = np.arange(1, 2 * self.window + 1)
-        contexts = np.concatenate([self._nearest_kept(positions, offsets, sizes)
-                                   for offsets in (-reach, reach)], axis=1)
+        contexts = self._nearest_kept(positions, sizes).reshape(len(positions), -1)
         has_context = np.any(contexts >= 0, axis=1)
         return self.tokens[positions[has_context]], contexts[has_context]
 
-    def _nearest_kept(self, positions, offsets, sizes):
-        """Per centre, the ids of the sizes[i] nearest kept words in the direction of offsets
-        (ordered nearest first), -1 elsewhere: -> (B, len(offsets))."""
-        neighbours = positions[:, None] + offsets
-        inside = ((neighbours >= self.sentence_first[positions, None])
-                  & (neighbours < self.sentence_end[positions, None]))
+    def _nearest_kept(self, positions, sizes):
+        """Per centre, the ids of the sizes[i] nearest kept words on its left and on its right
+        (each side ordered nearest first), -1 elsewhere: -> (B, 2, 2·window)."""
+        # look twice as far as the window on each side, so that dropped words can be skipped over
+        reach = np.arange(1, 2 * self.window + 1)
+        neighbours = positions[:, None, None] + np.stack([-reach, reach])      # (B, 2, 2·window)
+        inside = ((neighbours >= self.sentence_first[positions, None, None])
+                  & (neighbours < self.sentence_end[positions, None, None]))
         ids = self.tokens[np.clip(neighbours, 0, len(self.tokens) - 1)]
         usable = inside & (self.rng.random(ids.shape) < self.keep[ids])
-        taken = usable & (np.cumsum(usable, axis=1) <= sizes[:, None])
+        taken = usable & (np.cumsum(usable, axis=2) <= sizes[:, None, None])
         return np.where(taken, ids, -1)
 
     def examples_per_position(self, sample_size=20_000, seed=0):

@@ -29,8 +29,8 @@ LOSSES = ("negative_sampling", "softmax")
 
 
 def log_sigmoid(x):
-    """log σ(x), exact for large |x|: -log(1 + e^(-x))."""
-    return -np.logaddexp(0, -x)
+    """log σ(x) = -log(1 + e^(-x)), exact for large |x|: min(x, 0) - log(1 + e^(-|x|))."""
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
 
 def sigmoid(x):
