@@ -13,7 +13,7 @@ range of the generated dates. The held-out dates are split by the underlying cal
 the string: no day of the validation or test set appears in the training set in any format.
 
 Addition: "16+75" -> "91", with operands of up to max_digits digits; validation and test hold
-pairs of operands that never occur in training.
+pairs of operands that never occur in training in either order (a+b and b+a share a split).
 
 Both tasks are character-level. Ids 0-3 of every vocabulary are <pad>, <start>, <end>, <unk>.
 Source rows are right-padded with <pad>; each target row is its characters, then <end>, then
@@ -205,10 +205,38 @@ def addition_pairs(operands):
     return [(f"{a}+{b}", str(a + b)) for a, b in operands]
 
 
+def split_operand_pairs(counts, size, seed=0):
+    """Disjoint lists of counts[i] distinct ordered pairs (a, b), 0 <= a, b < size, one per count.
+
+    The split is by unordered pair: a+b and b+a always land in the same list, so a held-out sum
+    never occurs in an earlier list in either order. Each list is shuffled.
+    """
+    rng = random.Random(seed)
+    pool = [[(a, b), (b, a)] if a != b else [(a, a)] for a in range(size) for b in range(a, size)]
+    rng.shuffle(pool)
+    splits = []
+    for n in counts:
+        chosen, deferred = [], []
+        while len(chosen) < n and pool:
+            orders = pool.pop()
+            if len(chosen) + len(orders) <= n:
+                chosen.extend(orders)
+            else:                       # one example missing: a+b and b+a wait for a later list
+                deferred.append(orders)
+        if len(chosen) < n:
+            raise ValueError(f"split_operand_pairs: cannot fill lists of {list(counts)} pairs "
+                             f"below {size} with a+b and b+a in the same list")
+        pool.extend(deferred)
+        rng.shuffle(chosen)
+        splits.append(chosen)
+    return splits
+
+
 def load_addition(num_train=8_000, num_val=1_000, num_test=1_000, max_digits=2, seed=0):
     """The addition task, operands 0 to 10**max_digits - 1, as arrays plus vocabularies.
 
-    The operand pairs (a, b) of the three splits are distinct and disjoint. Same keys as load_dates.
+    The operand pairs (a, b) of the three splits are distinct and disjoint even without order: if
+    "16+75" is in the test set, "75+16" is too, and neither is in training. Same keys as load_dates.
     """
     if not isinstance(max_digits, int) or max_digits < 1:
         raise ValueError(f"max_digits must be a positive int, got {max_digits!r}")
@@ -218,11 +246,9 @@ def load_addition(num_train=8_000, num_val=1_000, num_test=1_000, max_digits=2, 
     if needed > size * size:
         raise ValueError(f"load_addition: {needed} examples asked for, but there are only "
                          f"{size * size} distinct pairs with {max_digits} digits")
-    codes = random.Random(seed).sample(range(size * size), needed)
-    operands = [divmod(code, size) for code in codes]
-    cuts = (0, num_train, num_train + num_val, needed)
-    pairs = {split: addition_pairs(operands[a:b])
-             for split, a, b in zip(("train", "val", "test"), cuts[:-1], cuts[1:])}
+    operands = split_operand_pairs((num_train, num_val, num_test), size, seed)
+    pairs = {split: addition_pairs(split_operands)
+             for split, split_operands in zip(("train", "val", "test"), operands)}
     return _arrays(pairs, Vocabulary(ADDITION_ALPHABET), Vocabulary(string.digits))
 
 

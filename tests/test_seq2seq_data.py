@@ -119,6 +119,31 @@ def test_vocabulary_round_trip_special_ids_and_unknown_characters():
     assert vocab.decode_batch(batch) == ["ab", "c", ""]
 
 
+def unordered_operands(pairs):
+    """The operand pairs of 'a+b' sources as sets, so that a+b and b+a are the same."""
+    return {frozenset(map(int, source.split("+"))) for source, _ in pairs}
+
+
+@pytest.mark.parametrize("counts", [(3000, 500, 500), (8000, 1000, 1000), (70, 15, 15)])
+def test_addition_keeps_a_plus_b_and_b_plus_a_in_the_same_split(counts):
+    digits = 1 if sum(counts) == 100 else 2
+    data = S.load_addition(*counts, max_digits=digits, seed=0)
+    assert [len(data[f"{split}_pairs"]) for split in ("train", "val", "test")] == list(counts)
+    unordered = {split: unordered_operands(data[f"{split}_pairs"])
+                 for split in ("train", "val", "test")}
+    assert not unordered["train"] & unordered["test"] and not unordered["train"] & unordered["val"]
+    assert not unordered["val"] & unordered["test"]
+    train = {s for s, _ in data["train_pairs"]}
+    swapped = {"+".join(s.split("+")[::-1]) for s in train}
+    assert swapped == train                 # every training sum comes in both orders here
+
+
+def test_operand_splits_fail_clearly_when_the_pairs_cannot_be_shared_out():
+    with pytest.raises(ValueError, match="a\\+b and b\\+a in the same list"):
+        S.split_operand_pairs((1, 1, 1), size=2)    # {0, 0} and {1, 1} fill two, {0, 1} is 2 sums
+    assert [len(p) for p in S.split_operand_pairs((3, 1), size=2)] == [3, 1]
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda: S.Vocabulary("aab"), ValueError, "distinct single characters"),
     (lambda: S.Vocabulary("ab").decode([9]), ValueError, r"id 9 is not in \[0, 6\)"),
