@@ -249,3 +249,35 @@ def test_cbow_and_softmax_learn_too(small_planted):
     assert cbow.analogy_accuracy(corpus["questions"]).accuracy >= 0.7
     softmax, _ = train_on(corpus, vocab, "skipgram", epochs=3, learning_rate=10.0, loss="softmax")
     assert softmax.analogy_accuracy(corpus["questions"]).accuracy >= 0.9
+
+
+def test_gradient_clipping_scales_row_gradients_like_dense_ones():
+    from dlscratch.solver import clip_by_global_norm
+    from dlscratch.sparse import densify
+    model = make_model("skipgram")
+    X, y = make_batch("skipgram", "negative_sampling")
+    _, sparse = model.sparse_loss(X, y)
+    _, dense = model.loss(X, y)
+    clipped_sparse, clipped_dense = clip_by_global_norm(sparse, 0.01), clip_by_global_norm(dense, 0.01)
+    assert isinstance(clipped_sparse["W_in"], RowGradient)
+    norm = np.sqrt(sum(np.sum(g ** 2) for g in clipped_dense.values()))
+    assert norm == pytest.approx(0.01, rel=1e-6)
+    for name in dense:
+        assert rel_error(densify(clipped_sparse[name]), clipped_dense[name]) < 1e-12
+
+
+def test_solver_scores_an_example_set_given_as_validation_data():
+    """With y_val None the Solver asks the example set for the examples of every position."""
+    vocab_size = 1000                    # large, so that noise rarely equals the true word
+    tokens = np.tile(np.arange(200), 3)  # a text that repeats itself: learnable
+    counts = np.bincount(tokens, minlength=vocab_size)
+    train = SkipGramExamples(tokens, counts, window=2, sample=0, seed=0)
+    val = SkipGramExamples(tokens[:100], counts, window=2, sample=0, seed=0)
+    model = SkipGram(vocab_size, D, word_counts=counts, seed=0)
+    solver = Solver(model, {"X_train": train, "y_train": None, "X_val": val, "y_val": None},
+                    update_rule="sgd", optim_config={"learning_rate": 20.0}, batch_size=50,
+                    num_epochs=3, verbose=False)
+    solver.train()
+    # W_out starts at zero: every example costs (1 + K) log 2 before training
+    assert solver.val_acc_history[0] == pytest.approx((1 + 5) * np.log(2), rel=0.02)
+    assert solver.val_acc_history[-1] < 0.9 * solver.val_acc_history[0]
