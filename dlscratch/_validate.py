@@ -36,3 +36,10 @@ def require_labels(where, y, n, num_classes):
     if n and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(f"{where}: labels must lie in [0, {num_classes}), "
                          f"got values from {y.min()} to {y.max()}")
+
+
+def model_dtype(dtype):
+    """A model's dtype as a np.dtype; a TypeError unless it is float32 or float64."""
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype}")
+    return np.dtype(dtype)

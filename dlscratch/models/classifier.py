@@ -1,6 +1,7 @@
 """What every classification model shares: softmax loss, L2 regularisation and prediction."""
 import numpy as np
 
+from .._validate import model_dtype
 from ..layers import softmax_loss
 
 
@@ -14,10 +15,8 @@ class Classifier:
     metric_name = "accuracy"
 
     def __init__(self, reg=0.0, dtype=np.float32, seed=None):
-        if np.dtype(dtype) not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype}")
         self.reg = reg
-        self.dtype = np.dtype(dtype)
+        self.dtype = model_dtype(dtype)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.params = {}

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .._validate import model_dtype
 from ..rnn_layers import (gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward,
                           rnn_forward, temporal_affine_backward, temporal_affine_forward,
                           temporal_softmax_loss, word_embedding_backward, word_embedding_forward)
@@ -46,13 +47,11 @@ class RecurrentNet:
         encode(text) and decode(ids), which lets sample() take and return text."""
         if cell_type not in CELLS:
             raise ValueError(f"cell_type must be one of {sorted(CELLS)}, got {cell_type!r}")
-        if np.dtype(dtype) not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype}")
         if vocab is not None and len(vocab) != vocab_size:
             raise ValueError(f"the vocabulary has {len(vocab)} ids but vocab_size is {vocab_size}")
         self.vocab_size, self.wordvec_dim, self.hidden_dim = vocab_size, wordvec_dim, hidden_dim
         self.cell_type = cell_type
-        self.dtype = np.dtype(dtype)
+        self.dtype = model_dtype(dtype)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.carry_state = carry_state

@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from .._validate import model_dtype
 from ..attention_layers import attention_backward, attention_forward, attention_weights
 from ..layers import tanh_backward, tanh_forward
 from ..rnn_layers import (_require_ids, gru_step_backward, gru_step_forward, lstm_step_backward,
@@ -144,8 +145,6 @@ class Seq2Seq:
                  cell_type="lstm", attention=True, dtype=np.float32, seed=None):
         if cell_type not in CELLS:
             raise ValueError(f"cell_type must be one of {sorted(CELLS)}, got {cell_type!r}")
-        if np.dtype(dtype) not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype}")
         for name, size in (("source_vocab_size", source_vocab_size),
                            ("target_vocab_size", target_vocab_size)):
             if not isinstance(size, (int, np.integer)) or size <= END_ID:
@@ -155,7 +154,7 @@ class Seq2Seq:
         self.target_vocab_size = int(target_vocab_size)
         self.wordvec_dim, self.hidden_dim = wordvec_dim, hidden_dim
         self.cell_type, self.attention = cell_type, bool(attention)
-        self.dtype = np.dtype(dtype)
+        self.dtype = model_dtype(dtype)
         self.rng = np.random.default_rng(seed)
         self.params = self._initial_params()
 

@@ -21,6 +21,7 @@ noise words to use, which makes the loss a deterministic function (gradient chec
 import numpy as np
 
 from .. import embeddings
+from .._validate import model_dtype
 from ..layers import softmax_loss
 from ..rnn_layers import _require_ids
 from ..sparse import RowReader, densify
@@ -55,8 +56,6 @@ class Word2Vec:
                  word_counts=None, vocab=None, dtype=np.float32, seed=None):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-        if np.dtype(dtype) not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype}")
         if vocab is not None and len(vocab) != vocab_size:
             raise ValueError(f"the vocabulary has {len(vocab)} words but vocab_size is {vocab_size}")
         if num_negative < 1:
@@ -64,7 +63,7 @@ class Word2Vec:
         self.vocab_size, self.embed_dim = vocab_size, embed_dim
         self.loss_type, self.num_negative = loss, num_negative
         self.vocab = vocab
-        self.dtype = np.dtype(dtype)
+        self.dtype = model_dtype(dtype)
         self.rng = np.random.default_rng(seed)
         self.noise = NoiseSampler(word_counts if word_counts is not None else np.ones(vocab_size))
         if len(self.noise.probabilities) != vocab_size:
