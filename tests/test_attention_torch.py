@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-import torch.nn.functional as F  # noqa: E402
+from torch_reference import F, needs_torch, torch
+
+pytestmark = needs_torch
 
 from dlscratch import layers as L  # noqa: E402
 from dlscratch.gradient_check import rel_error  # noqa: E402

@@ -4,8 +4,9 @@ import pytest
 
 from test_word2vec import MODELS, make_batch, make_model
 
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
+from torch_reference import F, needs_torch, torch
+
+pytestmark = needs_torch
 
 
 def torch_loss(kind, loss_type, W_in, W_out, X, y):
