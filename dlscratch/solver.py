@@ -21,10 +21,10 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 
 import numpy as np
 from tqdm.auto import tqdm as widget_or_text_tqdm
-from tqdm.std import tqdm as text_tqdm
 
 from . import settings
 from .optimizations import get_update_rule, sgd
@@ -55,7 +55,8 @@ class Solver:
                            every epoch; `load_checkpoint` resumes from such a file
         print_every:       iterations between refreshes of the loss shown on the progress bar
         verbose:           show the progress bar and one summary line per epoch
-        seed:              seeds the shuffling and the subsampling, for reproducible runs
+        seed:              seeds the shuffling and, through a separate stream, the subsampling of
+                           the evaluation, so an evaluation setting never changes training
         grad_clip:         if set, rescale the gradients so their global L2 norm is at most this
         shuffle:           reshuffle the training set every epoch; False feeds the examples in order,
                            which truncated backpropagation through time needs (minibatch k+1 then
@@ -94,7 +95,8 @@ class Solver:
         self.verbose = verbose
         self.grad_clip = grad_clip
         self.shuffle = shuffle
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)                # shuffles the training set
+        self.eval_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
         self.metric_name = getattr(model, "metric_name", "accuracy")
         self.higher_is_better = getattr(model, "higher_is_better", True)
         self._reset()
@@ -212,7 +214,7 @@ class Solver:
     def check_accuracy(self, X, y, num_samples=None, batch_size=100):
         """The model's metric on (X, y), on a random subset of num_samples if given (default: accuracy)."""
         if num_samples is not None and len(X) > num_samples:
-            X, y = take_examples(X, y, self.rng.choice(len(X), num_samples, replace=False))
+            X, y = take_examples(X, y, self.eval_rng.choice(len(X), num_samples, replace=False))
         elif y is None:
             X, y = take_examples(X, y, np.arange(len(X)))
         if hasattr(self.model, "evaluate"):
@@ -236,6 +238,7 @@ class Solver:
         state = {key: getattr(self, key) for key in self._CHECKPOINTED}
         state["model"] = self.model
         state["rng_state"] = self.rng.bit_generator.state
+        state["eval_rng_state"] = self.eval_rng.bit_generator.state
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
         # write to a temporary file in the same directory, then rename: the rename is atomic, so a
@@ -263,6 +266,8 @@ class Solver:
         # update the existing model object so references held elsewhere see the restored state
         self.model.__dict__.update(state.pop("model").__dict__)
         self.rng.bit_generator.state = state.pop("rng_state")
+        if "eval_rng_state" in state:
+            self.eval_rng.bit_generator.state = state.pop("eval_rng_state")
         for key, value in state.items():
             setattr(self, key, value)
 
@@ -273,11 +278,41 @@ def take_examples(X, y, index):
 
 
 def progress_bar(total, verbose):
-    """A tqdm bar over `total` steps: a widget in Jupyter, text elsewhere; silent unless verbose."""
+    """A tqdm bar over `total` steps (a widget in Jupyter, text elsewhere); silent unless verbose.
+
+    Under DLSCRATCH_PROGRESS=text (`make notebooks`) no bar is drawn: the run ends with one
+    finished line, so a committed notebook shows that line instead of a bar's every refresh.
+    """
     if settings.TEXT_PROGRESS:
-        return text_tqdm(total=total, disable=not verbose, desc="training", unit="step",
-                         file=sys.stdout, mininterval=1.0)
+        return FinishedLine(total, verbose)
     return widget_or_text_tqdm(total=total, disable=not verbose, desc="training", unit="step")
+
+
+class FinishedLine:
+    """Stands in for a tqdm bar: counts the steps and prints one line when the run ends."""
+
+    def __init__(self, total, verbose):
+        self.total, self.verbose, self.steps, self.postfix = total, verbose, 0, {}
+        self.start = time.perf_counter()
+
+    def update(self, steps):
+        self.steps += steps
+
+    def set_postfix(self, refresh=False, **values):
+        self.postfix = values
+
+    def write(self, line):
+        print(line, file=sys.stdout)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.verbose:
+            seconds = time.perf_counter() - self.start
+            last = f", last loss {self.postfix['loss']}" if "loss" in self.postfix else ""
+            print(f"training: {self.steps}/{self.total} steps in {seconds:.1f} s "
+                  f"({self.steps / max(seconds, 1e-9):.1f} step/s){last}", file=sys.stdout)
 
 
 def clip_by_global_norm(grads, max_norm):

@@ -234,11 +234,23 @@ def test_gradient_clipping_rescales_to_the_global_norm():
     assert clip_by_global_norm(grads, 10.0) is grads
 
 
-def test_text_progress_switch_draws_a_plain_text_bar_on_stdout(monkeypatch, capsys):
+def test_text_progress_prints_one_finished_line_per_run_and_the_epoch_lines(monkeypatch, capsys):
     monkeypatch.setattr(settings, "TEXT_PROGRESS", True)
-    with progress_bar(3, verbose=True) as bar:
-        bar.update(3)
-    assert "3/3" in capsys.readouterr().out
+    Solver(small_net(), small_data(), num_epochs=3, batch_size=20, verbose=True).train()
+    out = capsys.readouterr().out
+    assert "\r" not in out
+    lines = out.splitlines()
+    assert [line.split()[1] for line in lines[:3]] == ["1/3", "2/3", "3/3"]
+    assert len(lines) == 4 and lines[3].startswith("training: 9/9 steps in ")
+
+
+def test_an_evaluation_setting_never_changes_training():
+    def losses(num_train_samples):
+        solver = Solver(small_net(), small_data(), num_epochs=3, batch_size=10, verbose=False,
+                        num_train_samples=num_train_samples, num_val_samples=num_train_samples)
+        solver.train()
+        return solver.loss_history
+    assert losses(None) == losses(5) == losses(20)
 
 
 def test_shuffle_false_feeds_the_examples_in_order_every_epoch():
