@@ -102,7 +102,9 @@ class Release:
                         f"{r.indent}# YOUR CODE HERE", raise_line(r.indent, exercise.id, what)]))
             if not solved and not _shows_only_the_task(cell):
                 cell.outputs = []
-            cell.execution_count = None
+                # nbval refuses a cell that has outputs but no execution count, so a cell
+                # whose outputs stay keeps its count
+                cell.execution_count = None
         return nbformat.writes(nb)
 
     def _cell_exercise(self, lines, rel, index):
@@ -171,17 +173,39 @@ def build(dest, root=ROOT, keep=()):
     return len(outputs)
 
 
+def initialise_git(dest):
+    """Make dest a git repository of its own holding the release as one commit."""
+    def git(*args):
+        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True, text=True)
+    identity = []
+    for key, fallback in (("user.name", "dlscratch release"), ("user.email", "release@dlscratch.invalid")):
+        configured = subprocess.run(["git", "config", key], cwd=dest, capture_output=True, text=True)
+        if not configured.stdout.strip():
+            identity += ["-c", f"{key}={fallback}"]
+    git("init", "--quiet", "--initial-branch=main")
+    git("add", "--all")
+    git(*identity, "commit", "--quiet", "--message", "The course, as released to students")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dest", default=str(ROOT / "build" / "student"))
-    parser.add_argument("--keep", nargs="*", default=[], metavar="EXERCISE")
+    parser.add_argument("--keep", nargs="*", default=[], metavar="EXERCISE",
+                        help="leave these exercises solved")
+    parser.add_argument("--keep-all", action="store_true",
+                        help="leave every exercise solved (to check that a solved release passes)")
+    parser.add_argument("--no-git", action="store_true", help="do not make dest a git repository")
     args = parser.parse_args(argv)
+    keep = [e.id for e in load_registry(ROOT)] if args.keep_all else args.keep
     try:
-        count = build(args.dest, keep=args.keep)
+        count = build(args.dest, keep=keep)
     except FenceError as error:
         print(f"release failed: {error}", file=sys.stderr)
         return 1
-    print(f"wrote the student version ({count} files) to {args.dest}")
+    if not args.no_git:
+        initialise_git(args.dest)
+    print(f"wrote the student version ({count} files) to {args.dest}"
+          + ("" if args.no_git else ", a git repository with one commit, ready to push"))
     return 0
 
 

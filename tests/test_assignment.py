@@ -1,6 +1,11 @@
 """Assignment mode: fences, the student release, and an honest grader (instructors only)."""
+import contextlib
+import io
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -160,7 +165,7 @@ def test_nothing_of_a_solution_survives_the_release(student):
 
 
 def test_release_is_complete_and_every_python_file_compiles(student):
-    for needed in ("Makefile", "pyproject.toml", "environment.yml", "README.md", "tests/conftest.py",
+    for needed in ("Makefile", "pyproject.toml", "environment.yml", "README.md", "conftest.py",
                    "datasets/fetch.py", "dlscratch/exercises.py", "notebooks/01_fully_connected_nets.ipynb"):
         assert (student / needed).is_file(), needed
     for instructor_only in (".ci", "assignment", "tests/test_assignment.py"):
@@ -185,32 +190,59 @@ def test_stubbed_notebook_cells_have_no_outputs(student):
 
 
 # ------------------------------------------------------------------------------------------------
-# The grader is honest
+# The grader is honest: one grading run of the solutions, one of a release with one exercise solved
 # ------------------------------------------------------------------------------------------------
 
 def scores(rows):
     return {row["exercise"]: row["earned"] for row in rows}
 
 
-def test_grader_gives_the_release_nothing(student):
-    earned = scores(grader.grade(student))
-    assert earned and all(points == 0 for points in earned.values()), earned
+@pytest.fixture(scope="module")
+def solutions_grade():
+    return grader.grade(ROOT)
 
 
-def test_grader_gives_the_solutions_full_points():
-    rows = grader.grade(ROOT)
-    assert all(row["earned"] == row["possible"] for row in rows), grader.format_table(rows)
+@pytest.fixture(scope="module")
+def one_solved_grade(tmp_path_factory):
+    """The grader's main() on a release with only `affine` left solved: (exit code, stdout, JSON)."""
+    where = tmp_path_factory.mktemp("one_solved")
+    release.build(where / "student", root=ROOT, keep=["affine"])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = grader.main([str(where / "student"), "--json", str(where / "grades.json")])
+    return code, out.getvalue(), json.loads((where / "grades.json").read_text())
 
 
-def test_grader_scores_exactly_the_one_exercise_filled_in(tmp_path, capsys):
-    release.build(tmp_path / "student", root=ROOT, keep=["affine"])
-    assert grader.main([str(tmp_path / "student"), "--json", str(tmp_path / "grades.json")]) == 0
-    assert re.search(r"affine\s+10 / 10", capsys.readouterr().out)
-    result = json.loads((tmp_path / "grades.json").read_text())
+def test_grader_gives_the_solutions_full_points(solutions_grade):
+    assert all(row["earned"] == row["possible"] for row in solutions_grade), \
+        grader.format_table(solutions_grade)
+
+
+def test_grader_counts_every_registered_test_of_the_solutions(solutions_grade):
+    for row in solutions_grade:
+        assert row["total"] > 0 and row["passed"] == row["total"], row
+
+
+def test_grader_scores_exactly_the_one_exercise_filled_in(one_solved_grade):
+    code, table, result = one_solved_grade
+    assert code == 0 and re.search(r"affine\s+10 / 10", table)
     assert result["earned"] == 10
     earned = scores(result["exercises"])
     assert earned.pop("affine") == 10
     assert all(points == 0 for points in earned.values()), earned
+
+
+def test_grader_says_why_the_tests_of_a_missing_exercise_fail(one_solved_grade):
+    _, table, result = one_solved_grade
+    relu = next(row for row in result["exercises"] if row["exercise"] == "relu")
+    assert relu["failing"] and all("needs exercise 'relu'" in relu["reasons"][name]
+                                   or "relu: implement" in relu["reasons"][name]
+                                   for name in relu["failing"])
+    assert re.search(r"relu\s+0 / 5\s+test_\S+ \(not implemented\)", table)
+
+
+def test_grader_gives_the_release_nothing_for_the_exercise_kept_above(student):
+    assert scores(grader.grade(student, only=["affine"])) == {"affine": 0}
 
 
 def test_grader_refuses_a_non_repository(tmp_path, capsys):
@@ -221,7 +253,6 @@ def test_grader_refuses_a_non_repository(tmp_path, capsys):
 def test_pattern_matching_of_test_ids():
     assert grader.pattern_matches("t.py::test_a[*]", "t.py::test_a[x-1]")
     assert not grader.pattern_matches("t.py::test_a[x]", "t.py::test_a[x_y]")
-    assert grader.outcomes("PASSED t.py::a\nFAILED t.py::b - boom\n") == {"t.py::a": True, "t.py::b": False}
 
 
 def test_every_registry_pattern_selects_at_least_one_test():
@@ -231,3 +262,113 @@ def test_every_registry_pattern_selects_at_least_one_test():
             if not pattern.endswith(".ipynb"):
                 assert any(grader.pattern_matches(pattern, n) for n in node_ids), \
                     f"{exercise.id}: {pattern} selects no test"
+
+
+# ------------------------------------------------------------------------------------------------
+# The grader's per-test limits and outcomes, on a few made-up tests
+# ------------------------------------------------------------------------------------------------
+
+MADE_UP_TESTS = """
+import time, pytest
+def test_passes():
+    assert sum(range(10)) == 45
+def test_fails():
+    assert 1 == 2, "one is not two"
+def test_computes_forever():
+    while True:
+        pass
+def test_waits_forever():
+    time.sleep(3600)
+@pytest.mark.skip(reason="needs something not installed")
+def test_skipped():
+    pass
+"""
+
+
+def test_each_test_has_a_cpu_and_a_wall_clock_limit_and_its_outcome_says_why(tmp_path):
+    (tmp_path / "test_made_up.py").write_text(MADE_UP_TESTS)
+    code, outcomes, _ = grader.run_pytest([str(tmp_path / "test_made_up.py")], ROOT, timeout=60,
+                                          cpu_limit=0.5)
+    by_name = {node.split("::")[-1]: o for node, o in outcomes.items()}
+    assert code == 1 and by_name["test_passes"] == {"outcome": "passed", "reason": ""}
+    assert by_name["test_fails"]["outcome"] == "failed"
+    assert "one is not two" in by_name["test_fails"]["reason"]
+    assert "time limit" in by_name["test_computes_forever"]["reason"]
+    assert "CPU time" in by_name["test_computes_forever"]["reason"]
+    assert "wall-clock time" in by_name["test_waits_forever"]["reason"]
+    assert by_name["test_skipped"] == {"outcome": "skipped", "when": "setup",
+                                       "reason": "needs something not installed"}
+
+
+def test_skipped_tests_leave_the_count_and_the_table_says_so():
+    exercise = release.load_registry(ROOT)[0]
+    row = grader._row(exercise, {
+        "a::t1": {"outcome": "passed", "reason": ""},
+        "a::t2": {"outcome": "skipped", "reason": "PyTorch is not installed"},
+        "a::t3": {"outcome": "failed", "reason": "TimeLimitExceeded: time limit: more than 120 s"}})
+    assert (row["passed"], row["total"], row["earned"]) == (1, 2, exercise.points / 2)
+    assert "1 tests skipped here, not counted: PyTorch is not installed" in row["note"]
+    assert "t3 (time limit)" in grader.format_table([row])
+
+
+def test_the_limits_scale_with_the_machines_speed(monkeypatch):
+    monkeypatch.setattr(grader, "REFERENCE_SECONDS", 1e-6)
+    assert grader.machine_slowness(repeats=1) > 100
+    monkeypatch.setattr(grader, "REFERENCE_SECONDS", 1e6)
+    assert grader.machine_slowness(repeats=1) == 1.0
+
+
+# ------------------------------------------------------------------------------------------------
+# The release as a student receives it
+# ------------------------------------------------------------------------------------------------
+
+def test_make_student_writes_a_git_repository_with_one_commit(tmp_path, capsys):
+    assert release.main(["--dest", str(tmp_path / "student")]) == 0
+    assert "ready to push" in capsys.readouterr().out
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=tmp_path / "student", capture_output=True,
+                              text=True, check=True).stdout.strip()
+    assert Path(git("rev-parse", "--show-toplevel")).resolve() == (tmp_path / "student").resolve()
+    assert len(git("log", "--oneline").splitlines()) == 1
+    assert git("status", "--porcelain") == ""
+
+
+def test_kept_outputs_keep_their_execution_count(student):
+    for path in student.glob("notebooks/*.ipynb"):
+        for index, cell in enumerate(nbformat.read(path, 4).cells):
+            if cell.cell_type == "code" and cell.outputs:
+                assert cell.execution_count is not None, f"{path.name} cell {index}"
+
+
+@pytest.mark.skipif(os.environ.get("DLSCRATCH_CHECK_RELEASE") != "1",
+                    reason="runs a whole second test suite: set DLSCRATCH_CHECK_RELEASE=1 "
+                           "(`make release-check` and CI do)")
+def test_a_solved_release_passes_its_own_tests(tmp_path):
+    """Release with every exercise solved, then run the release's own tests and notebooks."""
+    solved = tmp_path / "solved"
+    release.build(solved, root=ROOT, keep=[e.id for e in release.load_registry(ROOT)])
+    env = dict(os.environ, PYTHONPATH=str(solved), DLSCRATCH_QUICK="1", MPLBACKEND="Agg")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "tests", "notebooks", "--nbval-lax"], cwd=solved, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-5000:]
+    assert "not implemented yet" not in run.stdout and " passed" in run.stdout
+
+
+def test_an_unsolved_release_ends_with_every_missing_exercise_and_stops_its_notebooks(student):
+    env = dict(os.environ, PYTHONPATH=str(student), DLSCRATCH_QUICK="1", MPLBACKEND="Agg")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-ra",
+                          "tests/test_layers.py::test_affine_known_values",
+                          "tests/test_optimizations.py", "notebooks/01_fully_connected_nets.ipynb",
+                          "--nbval-lax"], cwd=student, env=env, capture_output=True, text=True)
+    out = run.stdout
+    assert run.returncode == 1
+    summary = out[out.index("exercises not implemented yet"):]
+    ids = [e.id for e in release.load_registry(ROOT)]
+    assert f"{len(ids)} exercises not implemented yet" in out
+    for exercise in ids:
+        assert len(re.findall(rf"^{exercise} ", summary, re.MULTILINE)) == 1, exercise
+    assert "affine_forward in dlscratch/layers.py" in summary
+    assert "01_fully_connected_nets.ipynb stopped at Cell 3, which needs exercise 'affine'" in out
+    assert "FAILED" not in out and "NameError" not in out and "Traceback" not in out
+    assert len(out.splitlines()) < 80
