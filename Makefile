@@ -2,11 +2,12 @@
 # so each one works by itself on a fresh machine that has Python 3.10+ and make.
 #
 #   make test        run the pytest suite and execute every notebook with nbval (quick mode)
-#   make lab         open JupyterLab on notebooks/
+#   make lab         open JupyterLab on notebooks/ (as a user or as root; LAB_ARGS="--ip=0.0.0.0" ...)
 #   make notebooks   re-execute every notebook in place (full runs), refreshing committed outputs
 #   make data        fetch the full public datasets (CIFAR-10, MNIST) into datasets/
 #   make bench       time dlscratch against PyTorch on the CPU
-#   make student     write the students' version (solutions stubbed) into build/student/
+#   make student     write the students' version (solutions stubbed) into build/student/, a git repo
+#   make release-check  release with every exercise solved and run that release's own tests
 #   make grade SUBMISSION=path/to/student/repo   grade a submission, per exercise
 #   make clean       remove the virtual environment and build outputs
 
@@ -17,8 +18,10 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 # The torch requirement used by `make bench`; pick the CPU build for your platform.
 TORCH  ?= torch==2.13.0
+# Options passed on to JupyterLab by `make lab`, e.g. LAB_ARGS="--ip=0.0.0.0 --port=9000".
+LAB_ARGS ?=
 
-.PHONY: install test lab notebooks data bench student grade instructor-only clean
+.PHONY: install test lab notebooks data bench student release-check grade instructor-only clean
 
 install: $(STAMP)
 
@@ -26,7 +29,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "dlscratch needs Python 3.10 or newer; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e '.[dev]'
+	PYTHONWARNINGS="ignore:Editable installation" $(PIP) install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 # Quick mode (DLSCRATCH_QUICK=1) shortens the notebooks' training runs; every check still runs.
@@ -34,7 +37,7 @@ test: install
 	DLSCRATCH_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax --durations=10
 
 lab: install
-	$(VENV)/bin/jupyter lab notebooks/
+	$(PY) tools/lab.py $(LAB_ARGS)
 
 notebooks: install
 	cd notebooks && for nb in [0-9]*.ipynb; do \
@@ -58,6 +61,9 @@ instructor-only:
 
 student: install instructor-only
 	$(PY) -m assignment.release --dest build/student
+
+release-check: install instructor-only
+	DLSCRATCH_CHECK_RELEASE=1 $(PY) -m pytest tests/test_assignment.py -k solved_release
 
 grade: install instructor-only
 	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=path/to/student/repo"; exit 2; }
