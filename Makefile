@@ -33,8 +33,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Quick mode (DLSCRATCH_QUICK=1) shortens the notebooks' training runs; every check still runs.
+# The tests run in one worker per core (pytest-xdist; a notebook's cells stay together in one
+# worker), each with one BLAS thread: on 2 cores that takes half as long as one process whose
+# BLAS threads would compete with the other worker's.
+TEST_WORKERS ?= auto
+ONE_BLAS_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 test: install
-	DLSCRATCH_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax --durations=10
+	DLSCRATCH_QUICK=1 $(ONE_BLAS_THREAD) $(PY) -m pytest tests notebooks --nbval-lax \
+		-n $(TEST_WORKERS) --dist loadscope --durations=10
 
 lab: install
 	$(PY) tools/lab.py $(LAB_ARGS)
@@ -63,7 +69,7 @@ student: install instructor-only
 	$(PY) -m assignment.release --dest build/student
 
 release-check: install instructor-only
-	DLSCRATCH_CHECK_RELEASE=1 $(PY) -m pytest tests/test_assignment.py -k solved_release
+	DLSCRATCH_CHECK_RELEASE=1 $(ONE_BLAS_THREAD) $(PY) -m pytest tests/test_assignment.py -k solved_release
 
 grade: install instructor-only
 	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=path/to/student/repo"; exit 2; }

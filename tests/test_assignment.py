@@ -349,7 +349,8 @@ def test_a_solved_release_passes_its_own_tests(tmp_path):
     release.build(solved, root=ROOT, keep=[e.id for e in release.load_registry(ROOT)])
     env = dict(os.environ, PYTHONPATH=str(solved), DLSCRATCH_QUICK="1", MPLBACKEND="Agg")
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                          "tests", "notebooks", "--nbval-lax"], cwd=solved, env=env,
+                          "tests", "notebooks", "--nbval-lax", "-n", "auto", "--dist", "loadscope"],
+                         cwd=solved, env=env,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-5000:]
     assert "not implemented yet" not in run.stdout and " passed" in run.stdout
