@@ -69,7 +69,7 @@ student: install instructor-only
 	$(PY) -m assignment.release --dest build/student
 
 release-check: install instructor-only
-	DLSCRATCH_CHECK_RELEASE=1 $(ONE_BLAS_THREAD) $(PY) -m pytest tests/test_assignment.py -k solved_release
+	DLSCRATCH_CHECK_RELEASE=1 $(ONE_BLAS_THREAD) $(PY) -m pytest -p no:cacheprovider tests/test_assignment.py::test_a_solved_release_passes_its_own_make_test
 
 grade: install instructor-only
 	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=path/to/student/repo"; exit 2; }
