@@ -5,6 +5,7 @@ optimizations  update rules: sgd, sgd_momentum, nesterov, adagrad, rmsprop, adam
 gradient_check numerical gradients and relative errors
 models         FullyConnectedNet, ThreeLayerConvNet, ConvNet, RecurrentNet
 solver         Solver, the one training loop for every model
+checkpoint     checkpoint files of arrays and JSON only (loading one runs no code)
 data           the embedded digits and loaders for the full public datasets
 text           character vocabularies and the embedded text corpus
 exercises      the registry of the course's exercises (assignment mode)

@@ -9,6 +9,8 @@ import numpy as np
 def rel_error(x, y):
     """Largest element-wise relative error |x - y| / max(1e-8, |x| + |y|) between two arrays."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape:      # broadcasting would compare the wrong entries without a word
+        raise ValueError(f"rel_error: the arrays must have one shape, got {x.shape} and {y.shape}")
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 

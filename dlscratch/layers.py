@@ -257,6 +257,10 @@ def dropout_forward(x, dropout_param):
     'seed' that makes the mask reproducible. At test time the layer is the identity.
     """
     require_float("dropout_forward", x=x)
+    if not isinstance(dropout_param, dict) or "p" not in dropout_param:
+        raise ValueError("dropout_forward: dropout_param must be a dict with 'p', the probability "
+                         "of keeping a unit, and 'mode' ('train' or 'test'); got "
+                         f"{dropout_param!r}")
     p = float(dropout_param["p"])
     if not 0 < p <= 1:
         raise ValueError(f"dropout_forward: p is the probability of keeping a unit and must lie "

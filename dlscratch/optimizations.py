@@ -7,19 +7,49 @@ Every rule has the signature `rule(w, dw, config=None) -> (next_w, config)`:
           the same dict is returned, so pass it back in on the next call.
 With a constant learning rate each rule follows the same trajectory as its torch.optim counterpart.
 """
+import difflib
+
 import numpy as np
 
 from ._validate import require_float, require_shape
 
 
-def _start(name, w, dw, config, **defaults):
-    """Check w and dw, fill the config's missing entries with defaults, and return it."""
+# other courses' and frameworks' names for our settings, for the message that refuses them
+_ALIASES = {"lr": "'learning_rate'", "eps": "'epsilon'", "betas": "'beta1' and 'beta2'",
+            "alpha": "'decay_rate'", "rho": "'decay_rate'", "mu": "'momentum'",
+            "wd": "'weight_decay'"}
+_RATES = ("momentum", "beta1", "beta2", "decay_rate")      # each must lie in [0, 1)
+
+
+def _start(name, w, dw, config, state=(), **defaults):
+    """Check w, dw and the config, fill the config's missing entries with defaults, return it.
+
+    state names the arrays the rule keeps in config; any other key than those and the defaults
+    is refused (a misspelt setting would otherwise be ignored without a word).
+    """
     require_float(name, w=w, dw=dw)
     require_shape(name, "dw", dw, w.shape)
     config = {} if config is None else config
+    for key in config:
+        if key not in defaults and key not in state:
+            raise ValueError(f"{name}: unknown setting {key!r} in config{_hint(key, defaults)}; "
+                             f"{name} takes {sorted(defaults)}")
     for key, value in defaults.items():
         config.setdefault(key, value)
+    for key in ("learning_rate", "epsilon", "weight_decay"):
+        if key in config and not config[key] >= 0:
+            raise ValueError(f"{name}: {key} must be >= 0, got {config[key]}")
+    for key in _RATES:
+        if key in config and not 0 <= config[key] < 1:
+            raise ValueError(f"{name}: {key} must lie in [0, 1), got {config[key]}")
     return config
+
+
+def _hint(key, known):
+    """' (did you mean ...?)' for a setting known under another name, or a near miss."""
+    close = difflib.get_close_matches(key, known, n=1)
+    guess = _ALIASES.get(key) or (repr(close[0]) if close else None)
+    return f" (did you mean {guess}?)" if guess else ""
 
 
 def _state(config, key, w):
@@ -41,7 +71,7 @@ def sgd(w, dw, config=None):
 
 def sgd_momentum(w, dw, config=None):
     """SGD with momentum: v = momentum * v - learning_rate * dw; w + v."""
-    config = _start("sgd_momentum", w, dw, config, learning_rate=1e-2, momentum=0.9)
+    config = _start("sgd_momentum", w, dw, config, ("velocity",), learning_rate=1e-2, momentum=0.9)
     lr, mu = float(config["learning_rate"]), float(config["momentum"])
     v = _state(config, "velocity", w)
     ### BEGIN SOLUTION
@@ -58,7 +88,7 @@ def nesterov(w, dw, config=None):
     This is the form torch.optim.SGD(nesterov=True) uses: the step looks ahead along the new
     velocity instead of evaluating the gradient at a shifted point.
     """
-    config = _start("nesterov", w, dw, config, learning_rate=1e-2, momentum=0.9)
+    config = _start("nesterov", w, dw, config, ("velocity",), learning_rate=1e-2, momentum=0.9)
     lr, mu = float(config["learning_rate"]), float(config["momentum"])
     v = _state(config, "velocity", w)
     ### BEGIN SOLUTION
@@ -71,7 +101,7 @@ def nesterov(w, dw, config=None):
 
 def adagrad(w, dw, config=None):
     """Adagrad: divide the step by the root of the sum of all squared gradients so far."""
-    config = _start("adagrad", w, dw, config, learning_rate=1e-2, epsilon=1e-8)
+    config = _start("adagrad", w, dw, config, ("cache",), learning_rate=1e-2, epsilon=1e-8)
     lr, eps = float(config["learning_rate"]), float(config["epsilon"])
     cache = _state(config, "cache", w)
     ### BEGIN SOLUTION
@@ -83,7 +113,8 @@ def adagrad(w, dw, config=None):
 
 def rmsprop(w, dw, config=None):
     """RMSProp: divide the step by the root of a moving average of squared gradients."""
-    config = _start("rmsprop", w, dw, config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
+    config = _start("rmsprop", w, dw, config, ("cache",), learning_rate=1e-2, decay_rate=0.99,
+                    epsilon=1e-8)
     lr, rho = float(config["learning_rate"]), float(config["decay_rate"])
     eps = float(config["epsilon"])
     cache = _state(config, "cache", w)
@@ -119,7 +150,7 @@ def _adam_step(w, dw, config):
 
 def adam(w, dw, config=None):
     """Adam: momentum on the gradient and RMSProp-style scaling, both bias-corrected."""
-    config = _start("adam", w, dw, config, learning_rate=1e-3, beta1=0.9, beta2=0.999,
+    config = _start("adam", w, dw, config, ("m", "v"), learning_rate=1e-3, beta1=0.9, beta2=0.999,
                     epsilon=1e-8, t=0)
     step = _adam_step(w, dw, config)
     next_w = np.subtract(w, step, out=step)     # reuse the step's memory for the result
@@ -128,7 +159,7 @@ def adam(w, dw, config=None):
 
 def adamw(w, dw, config=None):
     """AdamW: Adam with weight decay applied to the weights directly, not through the gradient."""
-    config = _start("adamw", w, dw, config, learning_rate=1e-3, beta1=0.9, beta2=0.999,
+    config = _start("adamw", w, dw, config, ("m", "v"), learning_rate=1e-3, beta1=0.9, beta2=0.999,
                     epsilon=1e-8, weight_decay=1e-2, t=0)
     lr, decay = float(config["learning_rate"]), float(config["weight_decay"])
     ### BEGIN SOLUTION

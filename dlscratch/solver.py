@@ -18,15 +18,13 @@ Two extensions serve the word-vector models, whose data and gradients are too bi
 """
 import copy
 import os
-import pickle
 import sys
-import tempfile
 import time
 
 import numpy as np
 from tqdm.auto import tqdm as widget_or_text_tqdm
 
-from . import settings
+from . import checkpoint, settings
 from .optimizations import get_update_rule, sgd
 from .sparse import RowGradient, densify
 
@@ -39,7 +37,7 @@ class Solver:
     def __init__(self, model, data, *, update_rule="sgd", optim_config=None, lr_decay=1.0,
                  batch_size=100, num_epochs=10, num_train_samples=1000, num_val_samples=None,
                  checkpoint_name=None, print_every=10, verbose=True, seed=0, grad_clip=None,
-                 shuffle=True):
+                 shuffle=True, keep_last=1):
         """
         model:             an object with `params` and `loss(X, y=None)` (see the module docstring)
         data:              dict with X_train, y_train, X_val, y_val (arrays of equal first length,
@@ -51,8 +49,10 @@ class Solver:
         num_epochs:        epochs to train for
         num_train_samples: training examples scored after every epoch (None: all of them)
         num_val_samples:   validation examples scored after every epoch (None: all of them)
-        checkpoint_name:   if set, the solver's state is saved to '<name>_epoch_<k>.pkl' after
-                           every epoch; `load_checkpoint` resumes from such a file
+        checkpoint_name:   if set, the solver's state is saved to '<name>_epoch_<k>.npz' after
+                           every epoch (arrays and JSON only: loading one runs no code);
+                           `load_checkpoint` resumes from such a file
+        keep_last:         how many of those epoch checkpoints to keep (None: all of them)
         print_every:       iterations between refreshes of the loss shown on the progress bar
         verbose:           show the progress bar and one summary line per epoch
         seed:              seeds the shuffling and, through a separate stream, the subsampling of
@@ -74,9 +74,14 @@ class Solver:
                 raise ValueError(f"X_{split} has {len(X)} examples but y_{split} has {len(y)}")
         if len(data["X_train"]) == 0:
             raise ValueError("X_train is empty")
-        if batch_size < 1 or num_epochs < 0:
-            raise ValueError(f"batch_size must be >= 1 and num_epochs >= 0, got {batch_size} "
-                             f"and {num_epochs}")
+        for name, value, least in (("batch_size", batch_size, 1), ("num_epochs", num_epochs, 0)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
+                raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}")
+        if not lr_decay >= 0:
+            raise ValueError(f"lr_decay multiplies the learning rate after every epoch and must be "
+                             f">= 0, got {lr_decay}")
+        if keep_last is not None and (not isinstance(keep_last, int) or keep_last < 1):
+            raise ValueError(f"keep_last must be a whole number >= 1 or None, got {keep_last!r}")
         if grad_clip is not None and grad_clip <= 0:
             raise ValueError(f"grad_clip must be positive or None, got {grad_clip}")
 
@@ -91,6 +96,8 @@ class Solver:
         self.num_train_samples = num_train_samples
         self.num_val_samples = num_val_samples
         self.checkpoint_name = checkpoint_name
+        self.keep_last = keep_last
+        self._saved_checkpoints = []
         self.print_every = print_every
         self.verbose = verbose
         self.grad_clip = grad_clip
@@ -135,7 +142,7 @@ class Solver:
                 if self.verbose:
                     bar.write(self._epoch_summary())
                 if self.checkpoint_name:
-                    self.save_checkpoint(f"{self.checkpoint_name}_epoch_{self.epoch}.pkl")
+                    self._save_epoch_checkpoint()
         if self.best_params:
             self.model.params = {name: p.copy() for name, p in self.best_params.items()}
 
@@ -230,46 +237,94 @@ class Solver:
     # --------------------------------------------------------------------------------------------
 
     # what a checkpoint restores; the settings (num_epochs, batch_size, ...) stay the new solver's own
-    _CHECKPOINTED = ("epoch", "best_val_acc", "best_params", "loss_history", "train_acc_history",
-                     "val_acc_history", "optim_configs")
+    _HISTORIES = ("loss_history", "train_acc_history", "val_acc_history")
+
+    def _save_epoch_checkpoint(self):
+        """Save '<name>_epoch_<k>.npz' and delete this run's older ones beyond keep_last."""
+        path = f"{self.checkpoint_name}_epoch_{self.epoch}.npz"
+        self.save_checkpoint(path)
+        self._saved_checkpoints.append(path)
+        if self.keep_last is not None:
+            while len(self._saved_checkpoints) > self.keep_last:
+                old = self._saved_checkpoints.pop(0)
+                if os.path.exists(old):
+                    os.unlink(old)
 
     def save_checkpoint(self, path):
-        """Write the model and the solver's state to `path` atomically (never half a file)."""
-        state = {key: getattr(self, key) for key in self._CHECKPOINTED}
-        state["model"] = self.model
-        state["rng_state"] = self.rng.bit_generator.state
-        state["eval_rng_state"] = self.eval_rng.bit_generator.state
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        # write to a temporary file in the same directory, then rename: the rename is atomic, so a
-        # crash leaves either the old checkpoint or the new one, never a truncated file
-        fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".checkpoint-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp_path, path)
-        except BaseException:
-            os.unlink(tmp_path)
-            raise
+        """Write the model's parameters and the solver's state to `path` (.npz, atomically)."""
+        arrays = {f"param/{name}": p for name, p in self.model.params.items()}
+        arrays.update({f"best/{name}": p for name, p in self.best_params.items()})
+        scalars = {}
+        for name, config in self.optim_configs.items():
+            scalars[name] = {}
+            for key, value in config.items():
+                if isinstance(value, np.ndarray):
+                    arrays[f"optim/{name}/{key}"] = value
+                else:
+                    scalars[name][key] = _plain(value, f"optim_configs[{name!r}][{key!r}]")
+        header = {"model_class": _class_name(self.model), "epoch": self.epoch,
+                  "best_val_acc": float(self.best_val_acc), "optim_scalars": scalars,
+                  "rng_state": self.rng.bit_generator.state,
+                  "eval_rng_state": self.eval_rng.bit_generator.state,
+                  **{key: [float(v) for v in getattr(self, key)] for key in self._HISTORIES}}
+        checkpoint.write(path, header, arrays)
 
     def load_checkpoint(self, path):
-        """Restore the model and the solver's state from `path`; train() then resumes from there."""
-        try:
-            with open(path, "rb") as f:
-                state = pickle.load(f)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"no checkpoint at {path}") from None
-        except (pickle.UnpicklingError, EOFError) as error:
-            raise ValueError(f"{path} is not a readable Solver checkpoint ({error})") from None
-        if not isinstance(state, dict) or "model" not in state:
-            raise ValueError(f"{path} is not a Solver checkpoint")
-        # update the existing model object so references held elsewhere see the restored state
-        self.model.__dict__.update(state.pop("model").__dict__)
-        self.rng.bit_generator.state = state.pop("rng_state")
-        if "eval_rng_state" in state:
-            self.eval_rng.bit_generator.state = state.pop("eval_rng_state")
-        for key, value in state.items():
-            setattr(self, key, value)
+        """Restore the parameters and the solver's state from `path`; train() then resumes there.
+
+        The model must be of the class, with the parameter names and shapes, the checkpoint was
+        saved from (build it with the same arguments); anything else is refused with a message.
+        """
+        header, arrays = checkpoint.read(path)
+        params = {key.split("/", 1)[1]: a for key, a in arrays.items() if key.startswith("param/")}
+        self._check_fits(path, header["model_class"], params)
+        for name, value in params.items():
+            self.model.params[name] = value
+        self.best_params = {key.split("/", 1)[1]: a for key, a in arrays.items()
+                            if key.startswith("best/")}
+        self.optim_configs = {name: dict(values) for name, values in header["optim_scalars"].items()}
+        for key, value in arrays.items():
+            if key.startswith("optim/"):
+                _, name, setting = key.split("/", 2)
+                self.optim_configs[name][setting] = value
+        self.epoch, self.best_val_acc = header["epoch"], header["best_val_acc"]
+        for key in self._HISTORIES:
+            setattr(self, key, list(header[key]))
+        self.rng.bit_generator.state = header["rng_state"]
+        self.eval_rng.bit_generator.state = header["eval_rng_state"]
+
+    def _check_fits(self, path, model_class, params):
+        """Refuse a checkpoint of another model class or with other parameters, saying which."""
+        if model_class != _class_name(self.model):
+            raise checkpoint.CheckpointError(
+                f"{path} holds a {model_class}, but this solver trains a {_class_name(self.model)}")
+        ours = {name: (p.shape, p.dtype) for name, p in self.model.params.items()}
+        theirs = {name: (p.shape, p.dtype) for name, p in params.items()}
+        if ours != theirs:
+            differ = sorted(n for n in set(ours) | set(theirs) if ours.get(n) != theirs.get(n))
+            details = "; ".join(f"{n}: checkpoint {_describe(theirs.get(n))}, model "
+                                f"{_describe(ours.get(n))}" for n in differ[:5])
+            raise checkpoint.CheckpointError(
+                f"{path} does not fit this model (build it with the arguments it was saved "
+                f"from): {details}")
+
+
+def _class_name(model):
+    return f"{type(model).__module__}.{type(model).__qualname__}"
+
+
+def _describe(shape_and_dtype):
+    return "missing" if shape_and_dtype is None else f"{shape_and_dtype[1]}{shape_and_dtype[0]}"
+
+
+def _plain(value, what):
+    """A JSON-able scalar from an update rule's config value, or a TypeError naming it."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"{what} is a {type(value).__name__}; a checkpoint stores numbers, strings "
+                    "and arrays only")
 
 
 def take_examples(X, y, index):

@@ -626,3 +626,15 @@ def test_check_model_gradients_prints_a_table(capsys):
     out = capsys.readouterr().out
     for name in model.params:
         assert name in out
+
+
+def test_rel_error_refuses_arrays_of_different_shapes():
+    from dlscratch.gradient_check import rel_error
+    with pytest.raises(ValueError, match=r"one shape, got \(3,\) and \(3, 1\)"):
+        rel_error(np.zeros(3), np.zeros((3, 1)))
+
+
+@pytest.mark.parametrize("dropout_param", [{}, {"mode": "train"}, None])
+def test_dropout_without_p_says_what_it_needs(dropout_param):
+    with pytest.raises(ValueError, match="dropout_param must be a dict with 'p'"):
+        L.dropout_forward(np.ones((2, 3)), dropout_param)

@@ -4,6 +4,7 @@ The expected values are written out element by element with plain Python arithme
 not share any code (or any vectorised shortcut) with the implementation.
 """
 import math
+import re
 
 import numpy as np
 import pytest
@@ -212,3 +213,26 @@ def test_mixed_dtypes_are_a_type_error(name):
     rule = opt.get_update_rule(name)
     with pytest.raises(TypeError):
         rule(np.zeros(3, np.float32), np.zeros(3, np.float64), {})
+
+
+@pytest.mark.parametrize("rule, config, message", [
+    (opt.sgd, {"lr": 0.1}, "sgd: unknown setting 'lr' in config (did you mean 'learning_rate'?)"),
+    (opt.adam, {"betas": (0.9, 0.99)}, "did you mean 'beta1' and 'beta2'?"),
+    (opt.sgd_momentum, {"momentun": 0.9}, "did you mean 'momentum'?"),
+    (opt.adam, {"learning_rate": -1e-3}, "adam: learning_rate must be >= 0, got -0.001"),
+    (opt.rmsprop, {"decay_rate": 1.5}, "rmsprop: decay_rate must lie in [0, 1), got 1.5"),
+    (opt.adagrad, {"epsilon": -1.0}, "adagrad: epsilon must be >= 0"),
+    (opt.adamw, {"weight_decay": -0.1}, "adamw: weight_decay must be >= 0"),
+    (opt.nesterov, {"momentum": 1.0}, "momentum must lie in [0, 1)"),
+])
+def test_a_misspelt_or_impossible_setting_is_refused_with_a_hint(rule, config, message):
+    w = np.zeros(3)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        rule(w, np.ones(3), config)
+
+
+@pytest.mark.parametrize("name", sorted(opt.UPDATE_RULES))
+def test_the_state_a_rule_keeps_is_accepted_back(name):
+    rule = opt.UPDATE_RULES[name]
+    w, config = rule(np.zeros(3), np.ones(3), None)
+    rule(w, np.ones(3), config)     # every key it put there is one it accepts

@@ -1,6 +1,6 @@
 """The Solver: training, lr decay, best parameters, checkpoints, NaN stop and bad arguments."""
 import os
-import pickle
+import re
 
 import numpy as np
 import pytest
@@ -134,44 +134,102 @@ def test_inf_loss_also_stops():
 def test_checkpoint_resume_continues_exactly_where_training_stopped(tmp_path):
     name = str(tmp_path / "run")
     full = Solver(small_net(), small_data(), update_rule="adam", num_epochs=4, batch_size=20,
-                  checkpoint_name=name, verbose=False, seed=5)
+                  checkpoint_name=name, keep_last=None, verbose=False, seed=5,
+                  num_train_samples=30)
     full.train()
-    assert sorted(os.listdir(tmp_path)) == [f"run_epoch_{k}.pkl" for k in range(1, 5)]
+    assert sorted(os.listdir(tmp_path)) == [f"run_epoch_{k}.npz" for k in range(1, 5)]
 
     resumed = Solver(small_net(seed=99), small_data(), update_rule="adam", num_epochs=4,
-                     batch_size=20, verbose=False, seed=123)
-    resumed.load_checkpoint(f"{name}_epoch_2.pkl")
+                     batch_size=20, verbose=False, seed=123, num_train_samples=30)
+    resumed.load_checkpoint(f"{name}_epoch_2.npz")
     assert resumed.epoch == 2
     resumed.train()
     assert resumed.loss_history == full.loss_history
+    assert resumed.train_acc_history == full.train_acc_history
     assert resumed.val_acc_history == full.val_acc_history
     for key in full.model.params:
         np.testing.assert_array_equal(resumed.model.params[key], full.model.params[key])
 
 
+def test_only_the_last_checkpoints_are_kept(tmp_path):
+    Solver(small_net(), small_data(), num_epochs=4, checkpoint_name=str(tmp_path / "run"),
+           verbose=False).train()
+    assert os.listdir(tmp_path) == ["run_epoch_4.npz"]
+    Solver(small_net(), small_data(), num_epochs=4, checkpoint_name=str(tmp_path / "two"),
+           keep_last=2, verbose=False).train()
+    assert sorted(os.listdir(tmp_path)) == ["run_epoch_4.npz", "two_epoch_3.npz", "two_epoch_4.npz"]
+    with pytest.raises(ValueError, match="keep_last must be a whole number >= 1 or None"):
+        Solver(small_net(), small_data(), keep_last=0)
+
+
+def test_a_checkpoint_holds_arrays_and_json_only(tmp_path):
+    solver = Solver(small_net(), small_data(), update_rule="adam", num_epochs=1, verbose=False)
+    solver.train()
+    solver.save_checkpoint(str(tmp_path / "model.npz"))
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as archive:   # no pickle inside
+        assert "param/W1" in archive.files and "optim/W1/m" in archive.files
+
+
 def test_checkpoint_is_written_atomically(tmp_path, monkeypatch):
     solver = Solver(small_net(), small_data(), num_epochs=1, verbose=False)
-    path = tmp_path / "model.pkl"
+    path = tmp_path / "model.npz"
     solver.save_checkpoint(str(path))
     before = path.read_bytes()
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr(pickle, "dump", crash)
+    monkeypatch.setattr(np, "savez", crash)
     with pytest.raises(OSError, match="disk full"):
         solver.save_checkpoint(str(path))
     assert path.read_bytes() == before, "a failed save must leave the old checkpoint intact"
-    assert os.listdir(tmp_path) == ["model.pkl"], "no temporary file may be left behind"
+    assert os.listdir(tmp_path) == ["model.npz"], "no temporary file may be left behind"
 
 
 def test_loading_a_corrupt_or_missing_checkpoint_says_so(tmp_path):
     solver = Solver(small_net(), small_data(), verbose=False)
-    bad = tmp_path / "bad.pkl"
-    bad.write_bytes(b"not a pickle")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="not a readable Solver checkpoint"):
         solver.load_checkpoint(str(bad))
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
-        solver.load_checkpoint(str(tmp_path / "missing.pkl"))
+        solver.load_checkpoint(str(tmp_path / "missing.npz"))
+
+
+def test_a_pickle_is_refused_and_never_run(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+    evil = tmp_path / "evil.npz"
+    np.savez(evil, x=np.array([Payload()], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="not a readable Solver checkpoint"):
+        Solver(small_net(), small_data(), verbose=False).load_checkpoint(str(evil))
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_flipped_byte_is_caught(tmp_path):
+    solver = Solver(small_net(), small_data(), verbose=False)
+    path = tmp_path / "model.npz"
+    solver.save_checkpoint(str(path))
+    data = bytearray(path.read_bytes())
+    with np.load(path) as archive:       # flip a byte inside W1's stored numbers
+        offset = data.find(archive["param/W1"].tobytes()[:16])
+    assert offset > 0
+    data[offset + 5] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="damaged|not a readable"):
+        solver.load_checkpoint(str(path))
+
+
+def test_a_checkpoint_of_another_model_is_refused_with_what_differs(tmp_path):
+    path = str(tmp_path / "model.npz")
+    Solver(small_net(), small_data(), verbose=False).save_checkpoint(path)
+    wider = FullyConnectedNet([30], input_dim=5, num_classes=3, weight_scale=0.1)
+    with pytest.raises(ValueError, match=r"does not fit this model.*W1: checkpoint float32\(5, 20\), "
+                                         r"model float32\(5, 30\)"):
+        Solver(wider, small_data(), verbose=False).load_checkpoint(path)
+    with pytest.raises(ValueError, match="holds a dlscratch.models.fc_net.FullyConnectedNet, but "
+                                         "this solver trains a test_solver.ScriptedModel"):
+        Solver(ScriptedModel(), scripted_data(), verbose=False).load_checkpoint(path)
 
 
 def test_unknown_keyword_argument_is_rejected():
@@ -204,6 +262,17 @@ def test_bad_data_is_rejected():
     data["y_train"] = data["y_train"][:-1]
     with pytest.raises(ValueError, match="X_train has 60 examples but y_train has 59"):
         Solver(small_net(), data)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"num_epochs": -1}, "num_epochs must be a whole number >= 0, got -1"),
+    ({"num_epochs": 2.5}, "num_epochs must be a whole number >= 0, got 2.5"),
+    ({"batch_size": 0}, "batch_size must be a whole number >= 1, got 0"),
+    ({"lr_decay": -0.5}, "lr_decay multiplies the learning rate after every epoch and must be >= 0"),
+])
+def test_impossible_settings_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Solver(small_net(), small_data(), **kwargs)
 
 
 def test_verbose_false_is_silent_and_verbose_prints_one_line_per_epoch(capsys):
