@@ -27,6 +27,17 @@ def require_shape(where, name, a, expected):
         raise ValueError(f"{where}: {name} must have shape {pretty}, got {a.shape}")
 
 
+def require_dout(where, dout, shape):
+    """Check that the upstream gradient dout has the forward output's shape."""
+    shape = tuple(shape)
+    if not isinstance(dout, np.ndarray):
+        raise TypeError(f"{where}: dout must be a numpy array shaped like the forward output "
+                        f"{shape}, got {type(dout).__name__}")
+    if dout.shape != shape:
+        raise ValueError(f"{where}: dout must have the forward output's shape {shape}, "
+                         f"got {dout.shape}")
+
+
 def require_labels(where, y, n, num_classes):
     """Check that y is an integer label vector of length n with values in [0, num_classes)."""
     if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):

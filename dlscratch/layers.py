@@ -6,7 +6,7 @@ place, and every function returns arrays of its input's dtype (float32 or float6
 """
 import numpy as np
 
-from ._validate import require_float, require_labels, require_shape
+from ._validate import require_dout, require_float, require_labels, require_shape
 
 _default_rng = np.random.default_rng()
 
@@ -33,6 +33,7 @@ def affine_forward(x, w, b):
 def affine_backward(dout, cache):
     """Gradients of affine_forward: dout (N, M) -> dx (N, d1, ..., dk), dw (D, M), db (M,)."""
     x, w = cache
+    require_dout("affine_backward", dout, (x.shape[0], w.shape[1]))
     ### BEGIN SOLUTION
     x2d = x.reshape(x.shape[0], -1)
     dx = (dout @ w.T).reshape(x.shape)
@@ -54,6 +55,7 @@ def relu_forward(x):
 def relu_backward(dout, cache):
     """Gradient of relu_forward: passes dout where the input was positive."""
     x = cache
+    require_dout("relu_backward", dout, x.shape)
     ### BEGIN SOLUTION
     dx = dout * (x > 0)
     ### END SOLUTION
@@ -81,6 +83,7 @@ def sigmoid_forward(x):
 def sigmoid_backward(dout, cache):
     """Gradient of sigmoid_forward, using σ'(x) = σ(x)(1 − σ(x))."""
     out = cache
+    require_dout("sigmoid_backward", dout, out.shape)
     ### BEGIN SOLUTION
     dx = dout * out * (1 - out)
     ### END SOLUTION
@@ -99,6 +102,7 @@ def tanh_forward(x):
 def tanh_backward(dout, cache):
     """Gradient of tanh_forward, using tanh'(x) = 1 − tanh(x)²."""
     out = cache
+    require_dout("tanh_backward", dout, out.shape)
     ### BEGIN SOLUTION
     dx = dout * (1 - out * out)
     ### END SOLUTION
@@ -209,6 +213,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 def batchnorm_backward(dout, cache):
     """Gradients of batchnorm_forward: dout (N, D) -> dx (N, D), dgamma (D,), dbeta (D,)."""
     mode, xhat, gamma, std = cache
+    require_dout("batchnorm_backward", dout, xhat.shape)
     ### BEGIN SOLUTION
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
@@ -238,6 +243,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
 def layernorm_backward(dout, cache):
     """Gradients of layernorm_forward: dout (N, D) -> dx (N, D), dgamma (D,), dbeta (D,)."""
     xhat, gamma, std = cache
+    require_dout("layernorm_backward", dout, xhat.shape)
     ### BEGIN SOLUTION
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
@@ -284,6 +290,7 @@ def dropout_backward(dout, cache):
     mask = cache
     if mask is None:  # test mode: the identity
         return dout.copy()
+    require_dout("dropout_backward", dout, mask.shape)
     ### BEGIN SOLUTION
     dx = dout * mask
     ### END SOLUTION

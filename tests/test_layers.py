@@ -638,3 +638,13 @@ def test_rel_error_refuses_arrays_of_different_shapes():
 def test_dropout_without_p_says_what_it_needs(dropout_param):
     with pytest.raises(ValueError, match="dropout_param must be a dict with 'p'"):
         L.dropout_forward(np.ones((2, 3)), dropout_param)
+
+
+@pytest.mark.parametrize("name", sorted(set(layer_cases(np.float64)) - {"dropout_test"}))
+def test_backward_refuses_a_dout_of_another_shape(name):
+    forward, backward, arrays, make_extras, _ = layer_cases(np.float64)[name]
+    out, cache = forward(*arrays, *make_extras())
+    wrong = np.zeros((out.shape[0] + 1,) + out.shape[1:])
+    with pytest.raises(ValueError, match=re.escape(f"dout must have the forward output's shape "
+                                                   f"{out.shape}, got {wrong.shape}")):
+        backward(wrong, cache)
