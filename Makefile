@@ -8,7 +8,8 @@
 #   make bench       time dlscratch against PyTorch on the CPU
 #   make student     write the students' version (solutions stubbed) into build/student/, a git repo
 #   make release-check  release with every exercise solved and run that release's own tests
-#   make grade SUBMISSION=path/to/student/repo   grade a submission, per exercise
+#   make grade SUBMISSION=path/to/student/repo   grade a submission, per exercise, sandboxed
+#   make grade SUBMISSIONS=dir/   grade a class (one folder per student) into build/grades/
 #   make clean       remove the virtual environment and build outputs
 
 PYTHON ?= python3
@@ -20,6 +21,8 @@ STAMP  := $(VENV)/.installed
 TORCH  ?= torch==2.13.0
 # Options passed on to JupyterLab by `make lab`, e.g. LAB_ARGS="--ip=0.0.0.0 --port=9000".
 LAB_ARGS ?=
+# Options passed on to the grader by `make grade`, e.g. GRADE_ARGS="--exercise affine relu".
+GRADE_ARGS ?=
 
 .PHONY: install test lab notebooks data bench student release-check grade instructor-only clean
 
@@ -72,8 +75,12 @@ release-check: install instructor-only
 	DLSCRATCH_CHECK_RELEASE=1 $(ONE_BLAS_THREAD) $(PY) -m pytest -p no:cacheprovider tests/test_assignment.py::test_a_solved_release_passes_its_own_make_test
 
 grade: install instructor-only
-	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=path/to/student/repo"; exit 2; }
-	$(PY) -m assignment.grade "$(SUBMISSION)" --json build/grades.json
+	@test -n "$(SUBMISSION)$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSION=path/to/student/repo, or SUBMISSIONS=dir/ for a class"; exit 2; }
+	@if [ -n "$(SUBMISSIONS)" ]; then \
+		$(PY) -m assignment.grade_class "$(SUBMISSIONS)" --out build/grades $(GRADE_ARGS); \
+	else \
+		$(PY) -m assignment.grade "$(SUBMISSION)" --json build/grades.json $(GRADE_ARGS); \
+	fi
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -1,47 +1,48 @@
-"""Grade a student's submission exercise by exercise.
+"""Grade a student's submission exercise by exercise: untrusted code computes, the grader judges.
 
-    python -m assignment.grade path/to/student/repo [--json grades.json] [--timeout 1800]
+    python -m assignment.grade path/to/student/repo [--json grades.json] [--timeout 600]
 
-The instructors' tests (tests/ plus assignment/hidden_tests/<exercise>/) run against the
-submission's package in a subprocess with a time limit, and every single test has limits of its
-own (assignment/grader_plugin.py): CPU time scaled to this machine's speed, and a wall-clock
-backstop, so an endless loop in a submission costs one test and cannot hang the grader. Notebook
-exercises run the submission's own notebook with nbval. Each exercise earns its points in
-proportion to the tests it passes; a notebook counts as one test. Tests skipped here (the
-cross-checks against PyTorch where torch is not installed) leave the count, and the table says so.
+For every exercise a fresh sandboxed worker (assignment/sandbox.py) runs the exercise's probes
+(assignment/probes/) against the submission's package and leaves each case's results as arrays.
+The same probes, with the same secret seed, run against the solution. The grader's process, which
+never imports the submission, compares the two case by case; an exercise earns its points in
+proportion to the cases it passes, out of a count fixed by the probes, never by what ran.
+Nothing the submission prints or writes besides those arrays reaches a score.
 """
 import argparse
+import concurrent.futures
 import json
 import os
-import re
-import signal
+import secrets
+import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from . import sandbox
+from .probes import CASES
 from .release import ROOT, load_registry
 
-HIDDEN_TESTS = Path("assignment") / "hidden_tests"
-CPU_LIMIT = 120          # CPU seconds per test on a machine as fast as the reference below
-REFERENCE_SECONDS = 0.2  # CPU time of calibration_workload() on an idle 2-core Xeon (2026)
+WORKER = Path(__file__).with_name("worker.py")
+PROBES = Path(__file__).with_name("probes")
+REFERENCE_SECONDS = 0.2    # CPU time of calibration_workload() on an idle 2-core Xeon (2026)
+EXERCISE_LIMITS = sandbox.Limits(wall_seconds=60, cpu_seconds=30)   # on the reference machine
+RESULT_BYTES = 32 << 20    # the most the grader reads of one case's results
 
 
 class GradingError(RuntimeError):
-    """The submission cannot be graded at all (not a dlscratch repository, import fails, ...)."""
-
-
-def pattern_matches(pattern, node_id):
-    """Whether a registry test pattern ('*' matches anything) names this pytest node id."""
-    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
-    return re.fullmatch(regex, node_id) is not None
+    """The submission cannot be graded at all (not a dlscratch repository, no sandbox, ...)."""
 
 
 def calibration_workload():
-    """A fixed mix of Python and numpy work, like a test's: its CPU time measures the machine."""
+    """A fixed mix of Python and numpy work, like a probe's: its CPU time measures the machine."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((200, 200))
     total = 0.0
@@ -61,132 +62,245 @@ def machine_slowness(repeats=3):
     return max(1.0, best / REFERENCE_SECONDS)
 
 
-def run_pytest(args, submission, timeout, cpu_limit=CPU_LIMIT):
-    """Run pytest on the instructors' tests against the submission: (exit code, outcomes).
+def scaled_limits(slowness, limits=EXERCISE_LIMITS):
+    """The per-exercise limits on this machine: time scaled by its slowness, sizes unchanged."""
+    return replace(limits, wall_seconds=limits.wall_seconds * slowness,
+                   cpu_seconds=int(limits.cpu_seconds * slowness) + 1)
 
-    outcomes maps each test id to {"outcome": passed/failed/skipped, "reason": ...}; the exit
-    code is None when the run was stopped at the time limit.
-    """
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
-    with tempfile.TemporaryDirectory() as scratch:
-        report = Path(scratch) / "outcomes.json"
-        # the submission's package first; then the grader's plugin
-        env.update(PYTHONPATH=os.pathsep.join([str(submission), str(ROOT / "assignment")]),
-                   DLSCRATCH_QUICK="1", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
-                   GRADER_REPORT=str(report), GRADER_CPU_LIMIT=f"{cpu_limit:g}",
-                   GRADER_WALL_LIMIT=f"{4 * cpu_limit:g}")
-        # pytest's own script, not `python -m pytest`: -m would put the current directory (the
-        # instructors' repository) first on sys.path, ahead of the submission's package
-        # --noconftest: pytest would put the folder of the course's conftest.py (the instructors'
-        # repository) on sys.path, ahead of the submission; the grader needs none of it
-        command = [str(Path(sys.executable).parent / "pytest"), "-q", "-p", "no:cacheprovider",
-                   "--noconftest", "-p", "grader_plugin", "--rootdir", str(ROOT), *args]
-        # a new session, so that a timeout can stop pytest and everything it started (kernels)
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        try:
-            output, _ = process.communicate(timeout=timeout)
-            code = process.returncode
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            output, code = process.communicate()[0], None
-        outcomes = json.loads(report.read_text()) if report.is_file() else {}
-    return code, outcomes, output
+
+def require_sandbox():
+    """Refuse to grade for credit where the sandbox cannot run."""
+    why = sandbox.available()
+    if why:
+        raise GradingError(f"no sandbox: {why}. Grading runs the submission's code, so the grader "
+                           "refuses to grade for credit without one; pass --unsandboxed to grade "
+                           "a submission you trust anyway")
 
 
 def check_submission(submission):
-    """Make sure the tests will import the submission's own package, not the instructors'."""
-    package = submission / "dlscratch" / "__init__.py"
-    if not package.is_file():
+    """A folder with a dlscratch/ package, looked at, never imported."""
+    if not (submission / "dlscratch" / "__init__.py").is_file():
         raise GradingError(f"{submission} has no dlscratch/ package: is it a student repository?")
-    env = dict(os.environ, PYTHONPATH=str(submission))
-    with tempfile.TemporaryDirectory() as elsewhere:   # a directory with no package of its own
-        found = subprocess.run([sys.executable, "-c", "import dlscratch; print(dlscratch.__file__)"],
-                               cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
-    if found.returncode != 0:
-        raise GradingError(f"importing the submission's package failed:\n{found.stderr[-2000:]}")
-    if Path(found.stdout.strip()).resolve() != package.resolve():
-        raise GradingError(f"the tests would import {found.stdout.strip()} instead of {package}")
 
 
-def collect_node_ids(submission, timeout):
-    """Every test id in the instructors' test files, collected against the submission."""
-    files = sorted({p.split("::")[0] for e in load_registry(ROOT) for p in e.tests
-                    if not p.endswith(".ipynb")})
-    hidden = [str(HIDDEN_TESTS)] if (ROOT / HIDDEN_TESTS).is_dir() else []
-    code, _, output = run_pytest(["--collect-only", *files, *hidden], submission, timeout)
-    if code is None:
-        raise GradingError(f"collecting the tests took longer than {timeout} s")
-    return [line.strip() for line in output.splitlines() if "::" in line and " " not in line.strip()]
+SKIPPED_FOLDERS = {".git", ".venv", "venv", "build", "datasets", "__pycache__", ".ipynb_checkpoints"}
+SUBMISSION_BYTES = 200 << 20
 
 
-def selected_tests(exercise, node_ids):
-    """The test ids that grade an exercise: its registry patterns plus its hidden tests."""
-    hidden_prefix = f"{HIDDEN_TESTS.as_posix()}/{exercise.id}/"
-    return [n for n in node_ids if n.startswith(hidden_prefix)
-            or any(pattern_matches(p, n) for p in exercise.tests)]
+def stage_submission(submission, dest):
+    """A readable snapshot of the submission for the sandbox: files and symlinks, nothing else.
+
+    The snapshot cannot change while it is graded, and the sandbox's uid can read it whatever
+    the permissions of the original. Symlinks are copied as links: inside the sandbox they
+    resolve against the sandbox's own filesystem, which holds nothing of the instructors'.
+    """
+    copied = copy_readable(submission, dest, keep=lambda rel: not SKIPPED_FOLDERS & set(rel.parts))
+    if copied > SUBMISSION_BYTES:
+        raise GradingError(f"the submission holds more than {SUBMISSION_BYTES >> 20} MiB of files")
+    return dest
 
 
-def run_notebook(notebook, submission, timeout):
-    """The outcome of running the submission's notebook under nbval, as {"outcome", "reason"}."""
-    # the notebook's cells run in a kernel of their own, limited by nbval's cell timeout
-    args = ["--nbval-lax", f"--nbval-cell-timeout={timeout:g}", str(submission / notebook)]
-    code, outcomes, _ = run_pytest(args, submission, timeout)
-    if code is None:
-        return {"outcome": "failed", "reason": f"time limit: the notebook ran longer than {timeout:g} s"}
-    failed = [f"{node.split('::')[-1]}: {o['reason']}" for node, o in outcomes.items()
-              if o["outcome"] == "failed"]
-    if code == 0:
-        return {"outcome": "passed", "reason": ""}
-    return {"outcome": "failed", "reason": failed[0] if failed else f"nbval exited with {code}"}
+def copy_readable(source, dest, keep):
+    """Copy the regular files, folders and symlinks under source that keep(relative path) accepts,
+    readable by anyone; returns the bytes copied. Never follows a symlink."""
+    total = 0
+    dest.mkdir(mode=0o755)
+    for folder, subfolders, files in os.walk(source):
+        here = Path(folder)
+        rel_folder = here.relative_to(source)
+        subfolders[:] = [d for d in subfolders if keep(rel_folder / d) and not (here / d).is_symlink()]
+        for name in subfolders:
+            (dest / rel_folder / name).mkdir(mode=0o755)
+        for name in files + [d for d in os.listdir(here) if (here / d).is_symlink()
+                             and (here / d).is_dir()]:
+            rel, path = rel_folder / name, here / name
+            if not keep(rel):
+                continue
+            if path.is_symlink():
+                (dest / rel).symlink_to(os.readlink(path))
+            elif stat.S_ISREG(path.lstat().st_mode) and total <= SUBMISSION_BYTES:
+                shutil.copyfile(path, dest / rel, follow_symlinks=False)
+                os.chmod(dest / rel, 0o644)
+                total += path.lstat().st_size
+    return total
 
 
-def grade(submission, timeout=1800, only=None):
-    """Grade every exercise (or those named in `only`); returns one dict per exercise."""
+# ------------------------------------------------------------------------------------------------
+# Running the probes: the reference here, the submission in the sandbox
+# ------------------------------------------------------------------------------------------------
+
+_WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "MPLBACKEND": "Agg", "DLSCRATCH_QUICK": "1", "PYTHONHASHSEED": "0"}
+
+
+def reference_outputs(exercise_id, seed):
+    """The solution's results for every case of an exercise: [{name: array}, ...].
+
+    Trusted code, so it runs without a sandbox, in a subprocess like the submission's.
+    """
+    with tempfile.TemporaryDirectory(prefix="dlscratch-reference-") as out:
+        site = sandbox.python_mounts()
+        command = [sandbox.python_executable(), "-S", "-B", str(WORKER), exercise_id, str(seed),
+                   out, str(ROOT), *[s for s, target in site.items() if target == "/opt/site-packages"]]
+        done = subprocess.run(command, env={**_WORKER_ENV, "PATH": os.environ.get("PATH", "")},
+                              capture_output=True, text=True, timeout=600, cwd=out)
+        results = [_case_result(Path(out), i) for i in range(len(CASES[exercise_id]))]
+    failed = [(case.name, r) for case, r in zip(CASES[exercise_id], results) if isinstance(r, str)]
+    if failed:
+        raise GradingError(f"the solution fails its own probe {exercise_id}/{failed[0][0]}: "
+                           f"{failed[0][1]} {done.stderr[-1500:]}")
+    return results
+
+
+def compute_references(exercises, seed, references, jobs=2):
+    """Fill references[(exercise id, seed)] for every exercise that is not there yet."""
+    missing = [e.id for e in exercises if (e.id, seed) not in references]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for exercise_id, results in zip(missing, pool.map(lambda i: reference_outputs(i, seed), missing)):
+            references[(exercise_id, seed)] = results
+
+
+def _worker_mounts(submission, grader_copy):
+    """What a worker sees: Python, its packages, the submission and the worker with its probes."""
+    return {**sandbox.python_mounts(), str(submission): "/submission", str(grader_copy): "/grader"}
+
+
+def run_submission(exercise_id, seed, submission, grader_copy, limits, sandboxed):
+    """The submission's results for every case of an exercise, and how its worker ended.
+
+    Each result is {name: array} or, for a case without results, the reason as text.
+    """
+    with tempfile.TemporaryDirectory(prefix="dlscratch-worker-") as out:
+        if sandboxed:
+            site = ["/opt/site-packages"] if "/opt/site-packages" in sandbox.python_mounts().values() else []
+            argv = [sandbox.python_executable(), "-S", "-B", "/grader/worker.py", exercise_id,
+                    str(seed), "/out", "/submission", *site]
+            ended = sandbox.run(argv, readonly=_worker_mounts(submission, grader_copy),
+                                out_dir=out, limits=limits, env=_WORKER_ENV)
+        else:
+            site = [s for s, t in sandbox.python_mounts().items() if t == "/opt/site-packages"]
+            argv = [sandbox.python_executable(), "-S", "-B", str(grader_copy / "worker.py"),
+                    exercise_id, str(seed), out, str(submission), *site]
+            ended = sandbox.run_unsandboxed(argv, cwd=out, limits=limits, env=_WORKER_ENV)
+        results = [_case_result(Path(out), i) for i in range(len(CASES[exercise_id]))]
+    why = ended.describe(limits)
+    results = [f"did not finish: {why}" if r is None else r for r in results]
+    return results, ended
+
+
+def _case_result(out, index):
+    """Case `index`'s arrays, its error text, or None when it left nothing (the worker died)."""
+    arrays = _read_file(out / f"{index}.npz", RESULT_BYTES)
+    if arrays is not None:
+        try:
+            return load_arrays(arrays)
+        except ValueError as error:
+            return f"unreadable results: {error}"
+    error = _read_file(out / f"{index}.error", 2000)
+    if error is not None:
+        return "".join(c if c.isprintable() else "?" for c in error.decode("utf-8", "replace"))
+    return None
+
+
+def _read_file(path, limit):
+    """The bytes of a regular file (never through a symlink), or None; refuses more than limit."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        data = file.read(limit + 1)
+    return data if len(data) <= limit else b""
+
+
+def load_arrays(data):
+    """Plain arrays from the bytes of an .npz file, never unpickled; refuses a zip bomb."""
+    import io
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"not an .npz file ({error})") from None
+    if sum(m.file_size for m in members) > RESULT_BYTES or any(not m.filename.endswith(".npy")
+                                                             for m in members):
+        raise ValueError("the results are larger than the grader reads, or not arrays")
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {key: np.array(npz[key]) for key in npz.files}
+    except Exception as error:   # object arrays (pickles) and malformed headers end up here
+        raise ValueError(f"{type(error).__name__}: {error}") from None
+
+
+# ------------------------------------------------------------------------------------------------
+# Judging, in this process
+# ------------------------------------------------------------------------------------------------
+
+def judge_exercise(exercise, results, references):
+    """One exercise's row: each case judged against the reference; points by cases passed."""
+    reasons = {}
+    for case, result, reference in zip(CASES[exercise.id], results, references):
+        if isinstance(result, str):
+            reasons[case.name] = result
+            continue
+        try:
+            why = case.judge(result, reference)
+        except Exception as error:   # a result shaped so oddly that the judge could not compare
+            why = f"results the judge cannot compare ({type(error).__name__}: {error})"
+        if why:
+            reasons[case.name] = why
+    total = len(CASES[exercise.id])
+    passed = total - len(reasons)
+    return {"exercise": exercise.id, "earned": round(exercise.points * passed / total, 1),
+            "possible": exercise.points, "passed": passed, "total": total,
+            "failing": list(reasons), "reasons": reasons, "note": ""}
+
+
+def grade(submission, timeout=600, only=None, seed=None, sandboxed=True, jobs=2,
+          references=None, exercise_limits=EXERCISE_LIMITS):
+    """Grade every exercise (or those named in `only`); returns one dict per exercise.
+
+    references caches the solution's results by (exercise, seed) across submissions;
+    exercise_limits are one worker's limits on the reference machine (scaled to this one).
+    """
     submission = Path(submission).resolve()
     check_submission(submission)
+    if sandboxed:
+        require_sandbox()
+    seed = secrets.randbelow(2 ** 31) if seed is None else seed
+    references = {} if references is None else references
     slowness = machine_slowness()
-    cpu_limit, timeout = CPU_LIMIT * slowness, timeout * slowness
+    limits = scaled_limits(slowness, exercise_limits)
+    deadline = time.monotonic() + timeout * slowness
     exercises = [e for e in load_registry(ROOT) if not only or e.id in only]
-    node_ids = collect_node_ids(submission, timeout)
-    selection = {e.id: selected_tests(e, node_ids) for e in exercises}
-    every_test = sorted({n for tests in selection.values() for n in tests})
-    code, results, _ = run_pytest(every_test, submission, timeout, cpu_limit) if every_test \
-        else (0, {}, "")
-    not_run = {"outcome": "failed", "reason": "did not run (the test run was stopped)"
-               if code is None else "did not run"}
-    rows = []
-    for exercise in exercises:
-        outcomes = {n: results.get(n, not_run) for n in selection[exercise.id]}
-        for notebook in (p for p in exercise.tests if p.endswith(".ipynb")):
-            outcomes[notebook] = run_notebook(notebook, submission, timeout)
-        rows.append(_row(exercise, outcomes))
-        if code is None:
-            rows[-1]["note"] = _join(rows[-1]["note"], f"the test run was stopped after {timeout:.0f} s")
+
+    compute_references(exercises, seed, references, jobs)
+
+    def one(exercise):
+        key = (exercise.id, seed)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            results = ["not run: the grading run's time limit was reached"] * len(CASES[exercise.id])
+        else:
+            bounded = replace(limits, wall_seconds=min(limits.wall_seconds, left))
+            results, _ = run_submission(exercise.id, seed, submission, grader_copy, bounded,
+                                        sandboxed)
+        return judge_exercise(exercise, results, references[key])
+
+    with tempfile.TemporaryDirectory(prefix="dlscratch-grader-") as staging:
+        staging = Path(staging)
+        os.chmod(staging, 0o755)
+        grader_copy, submission = staging / "grader", stage_submission(submission, staging / "submission")
+        copy_readable(WORKER.parent, grader_copy, keep=lambda rel: rel.parts[0] in ("worker.py", "probes"))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            rows = list(pool.map(one, exercises))
     _note_blocking_exercises(exercises, rows)
+    for row in rows:
+        if not sandboxed:
+            row["note"] = _join(row["note"], "graded without a sandbox")
     return rows
-
-
-def _row(exercise, outcomes):
-    """One exercise's grade from its tests' outcomes; skipped tests leave the count."""
-    counted = {name: o for name, o in outcomes.items() if o["outcome"] != "skipped"}
-    skipped = {o["reason"] for o in outcomes.values() if o["outcome"] == "skipped"}
-    failing = {_short_name(node): o["reason"] for node, o in counted.items()
-               if o["outcome"] != "passed"}
-    passed = sum(o["outcome"] == "passed" for o in counted.values())
-    total = len(counted)
-    note = "" if outcomes else "no tests selected: check the registry"
-    if skipped:
-        note = _join(note, f"{len(outcomes) - len(counted)} tests skipped here, not counted: "
-                           + "; ".join(sorted(skipped)))
-    return {"exercise": exercise.id, "earned": round(exercise.points * passed / total, 1)
-            if total else 0.0, "possible": exercise.points, "passed": passed, "total": total,
-            "failing": list(failing), "reasons": failing, "note": note}
-
-
-def _short_name(node_id):
-    """'tests/test_layers.py::test_x[a]' -> 'test_x[a]'; a notebook path -> its file name."""
-    return Path(node_id).name if node_id.endswith(".ipynb") else node_id.split("::")[-1]
 
 
 def _join(note, more):
@@ -194,7 +308,7 @@ def _join(note, more):
 
 
 def _note_blocking_exercises(exercises, rows):
-    """Add a note to each incomplete exercise whose tests also run other incomplete exercises."""
+    """Add a note to each incomplete exercise whose probes also run other incomplete exercises."""
     complete = {row["exercise"] for row in rows if row["earned"] == row["possible"]}
     for exercise, row in zip(exercises, rows):
         blocking = [r for r in exercise.requires if r not in complete]
@@ -203,20 +317,22 @@ def _note_blocking_exercises(exercises, rows):
 
 
 def _short_reason(reason):
-    """The reason a test failed, in a few words for the table (the JSON keeps it whole)."""
+    """The reason a case failed, in a few words for the table (the JSON keeps it whole)."""
     if "time limit" in reason:
         return "time limit"
-    if "needs exercise" in reason or "NotImplementedError" in reason:
+    if "NotImplementedError" in reason:
         return "not implemented"
-    return reason.split(":")[0][:40] or "failed"
+    if reason.startswith("did not finish"):
+        return reason.split(": ", 1)[1][:40]
+    return reason[:40] or "failed"
 
 
 def format_table(rows):
-    """The grade table as text: exercise, points earned / possible, failing tests and why."""
-    lines = [f"{'exercise':<18}{'points':>14}   failing tests (why)"]
+    """The grade table as text: exercise, points earned / possible, failing cases and why."""
+    lines = [f"{'exercise':<18}{'points':>14}   failing cases (why)"]
     for row in rows:
-        shown = [f"{name} ({_short_reason(row['reasons'][name])})" for name in row["failing"][:4]]
-        failing = ", ".join(shown) + (f" … {len(row['failing']) - 4} more" if len(row["failing"]) > 4 else "")
+        shown = [f"{name} ({_short_reason(row['reasons'][name])})" for name in row["failing"][:3]]
+        failing = ", ".join(shown) + (f" … {len(row['failing']) - 3} more" if len(row["failing"]) > 3 else "")
         note = f"  [{row['note']}]" if row["note"] else ""
         lines.append(f"{row['exercise']:<18}{row['earned']:>7g} / {row['possible']:<4}   "
                      f"{failing or '-'}{note}")
@@ -225,27 +341,48 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+def result_document(submission, rows):
+    """What the JSON file holds for one submission."""
+    return {"submission": str(Path(submission).resolve()),
+            "earned": round(sum(r["earned"] for r in rows), 1),
+            "possible": sum(r["possible"] for r in rows), "exercises": rows}
+
+
+def write_json(path, document):
+    """Write JSON atomically: a reader sees the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(document, indent=2))
+    os.replace(partial, path)
+
+
+def add_common_arguments(parser):
+    parser.add_argument("--timeout", type=float, default=600,
+                        help="seconds for grading one submission, scaled to this machine's speed "
+                             f"(each exercise also has {EXERCISE_LIMITS.wall_seconds:g} s of wall "
+                             f"clock and {EXERCISE_LIMITS.cpu_seconds} s of CPU time)")
+    parser.add_argument("--exercise", nargs="*", help="grade only these exercises")
+    parser.add_argument("--seed", type=int, help="the probes' seed (default: a fresh secret one)")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="grade without bubblewrap (only for code you trust: it runs as you)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submission", help="path to the student's repository")
     parser.add_argument("--json", help="also write the result as JSON to this file")
-    parser.add_argument("--timeout", type=float, default=1800,
-                        help="seconds for the whole test run, scaled like the per-test limit "
-                             f"({CPU_LIMIT} s of CPU time, scaled to this machine's speed)")
-    parser.add_argument("--exercise", nargs="*", help="grade only these exercises")
+    add_common_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        rows = grade(args.submission, timeout=args.timeout, only=args.exercise)
+        rows = grade(args.submission, timeout=args.timeout, only=args.exercise, seed=args.seed,
+                     sandboxed=not args.unsandboxed)
     except GradingError as error:
         print(f"cannot grade {args.submission}: {error}", file=sys.stderr)
         return 2
     print(format_table(rows))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        result = {"submission": str(Path(args.submission).resolve()),
-                  "earned": sum(r["earned"] for r in rows),
-                  "possible": sum(r["possible"] for r in rows), "exercises": rows}
-        Path(args.json).write_text(json.dumps(result, indent=2))
+        write_json(args.json, result_document(args.submission, rows))
     return 0
 
 

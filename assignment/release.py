@@ -20,7 +20,7 @@ from .fences import (EXERCISE_LINE, FenceError, find_regions, functions_by_line,
 
 ROOT = Path(__file__).resolve().parent.parent
 # what stays in the instructors' repository
-INSTRUCTOR_ONLY = (".ci/", "assignment/", "tests/test_assignment.py")
+INSTRUCTOR_ONLY = (".ci/", "assignment/", "tests/test_assignment.py", "tests/test_grader_attacks.py")
 KEEP_OUTPUT_TAG = "keep_output"
 
 

@@ -49,6 +49,13 @@ def require_labels(where, y, n, num_classes):
                          f"got values from {y.min()} to {y.max()}")
 
 
+def require_sizes(where, **sizes):
+    """Check that each size (a layer's width, a vocabulary, a number of filters) is an int >= 1."""
+    for name, size in sizes.items():
+        if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"{where}: {name} must be a positive integer, got {size!r}")
+
+
 def model_dtype(dtype):
     """A model's dtype as a np.dtype; a TypeError unless it is float32 or float64."""
     if np.dtype(dtype) not in (np.float32, np.float64):

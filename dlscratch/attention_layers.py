@@ -21,7 +21,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import require_float, require_shape
+from ._validate import require_dout, require_float, require_shape
 
 __all__ = ["attention_forward", "attention_backward", "attention_weights"]
 
@@ -74,6 +74,7 @@ def attention_backward(dout, cache):
     A masked key gets no gradient through the weights (its weight is a constant 0).
     """
     q, k, v, weights, scale = cache
+    require_dout("attention_backward", dout, (*q.shape[:2], v.shape[2]))
     ### BEGIN SOLUTION
     dv = weights.swapaxes(1, 2) @ dout
     dweights = dout @ v.swapaxes(1, 2)          # (N, Tq, Tk)

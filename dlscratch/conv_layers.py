@@ -21,7 +21,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import require_float, require_shape
+from ._validate import require_dout, require_float, require_shape
 
 __all__ = [
     "conv_forward_naive", "conv_backward_naive", "conv_forward", "conv_backward",
@@ -37,6 +37,12 @@ __all__ = [
 # ------------------------------------------------------------------------------------------------
 # Shapes and hyperparameters
 # ------------------------------------------------------------------------------------------------
+
+def _require_settings(where, name, settings, example):
+    """A layer's settings must be a dict (conv_param=None would fail later without a word)."""
+    if not isinstance(settings, dict):
+        raise TypeError(f"{where}: {name} must be a dict such as {example}, got {settings!r}")
+
 
 def _int_setting(where, settings, key, default, minimum):
     """settings[key] (or default) checked to be an integer >= minimum."""
@@ -60,6 +66,7 @@ def _conv_geometry(where, x, w, b, conv_param):
     require_shape(where, "x", x, ("N", "C", "H", "W"))
     require_shape(where, "w", w, ("F", x.shape[1], "HH", "WW"))
     require_shape(where, "b", b, (w.shape[0],))
+    _require_settings(where, "conv_param", conv_param, "{'stride': 1, 'pad': 1}")
     stride = _int_setting(where, conv_param, "stride", 1, minimum=1)
     pad = _int_setting(where, conv_param, "pad", 0, minimum=0)
     H_out = _output_size(where, "height", x.shape[2] + 2 * pad, w.shape[2], stride)
@@ -71,12 +78,20 @@ def _pool_geometry(where, x, pool_param):
     """Validate a max pool's input; return (pool_height, pool_width, stride, H_out, W_out)."""
     require_float(where, x=x)
     require_shape(where, "x", x, ("N", "C", "H", "W"))
+    _require_settings(where, "pool_param", pool_param,
+                      "{'pool_height': 2, 'pool_width': 2, 'stride': 2}")
     ph = _int_setting(where, pool_param, "pool_height", 2, minimum=1)
     pw = _int_setting(where, pool_param, "pool_width", 2, minimum=1)
     stride = _int_setting(where, pool_param, "stride", 2, minimum=1)
     H_out = _output_size(where, "height", x.shape[2], ph, stride)
     W_out = _output_size(where, "width", x.shape[3], pw, stride)
     return ph, pw, stride, H_out, W_out
+
+
+def _conv_output_shape(x_shape, w_shape, stride, pad):
+    """(N, F, H', W') of a convolution of images x_shape with filters w_shape."""
+    (N, _, H, W), (F, _, HH, WW) = x_shape, w_shape
+    return N, F, 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
 
 
 def _pad_images(x, pad):
@@ -117,6 +132,7 @@ def conv_forward_naive(x, w, b, conv_param):
 def conv_backward_naive(dout, cache):
     """Gradients of conv_forward_naive by loops: dout (N, F, H', W') -> dx, dw, db."""
     x, w, stride, pad = cache
+    require_dout("conv_backward_naive", dout, _conv_output_shape(x.shape, w.shape, stride, pad))
     N, F, H_out, W_out = dout.shape
     HH, WW = w.shape[2:]
     H, W = x.shape[2:]
@@ -195,6 +211,7 @@ def conv_forward(x, w, b, conv_param):
 def conv_backward(dout, cache):
     """Gradients of conv_forward: dout (N, F, H', W') -> dx (N, C, H, W), dw, db."""
     x_shape, w, cols, stride, pad = cache
+    require_dout("conv_backward", dout, _conv_output_shape(x_shape, w.shape, stride, pad))
     N, F, H_out, W_out = dout.shape
     HH, WW = w.shape[2:]
     ### BEGIN SOLUTION
@@ -235,6 +252,9 @@ def max_pool_forward_naive(x, pool_param):
 def max_pool_backward_naive(dout, cache):
     """Gradient of max_pool_forward_naive: each window's dout goes to its (first) largest input."""
     x, ph, pw, stride = cache
+    N, C, H, W = x.shape
+    require_dout("max_pool_backward_naive", dout,
+                 (N, C, 1 + (H - ph) // stride, 1 + (W - pw) // stride))
     N, C, H_out, W_out = dout.shape
     ### BEGIN SOLUTION
     dx = np.zeros_like(x)
@@ -300,6 +320,7 @@ def max_pool_forward(x, pool_param):
 def max_pool_backward(dout, cache):
     """Gradient of max_pool_forward: each window's dout goes to its first maximum -> dx."""
     x, out, ph, pw, stride = cache
+    require_dout("max_pool_backward", dout, out.shape)
     H_out, W_out = out.shape[2:]
     if not _same_axis_order(dout, out):
         # give dout the memory layout of out (one copy), so that the element-wise operations
@@ -361,6 +382,7 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
 def spatial_batchnorm_backward(dout, cache):
     """Gradients of spatial_batchnorm_forward: dout (N, C, H, W) -> dx, dgamma (C,), dbeta (C,)."""
     x_shape, bn_cache = cache
+    require_dout("spatial_batchnorm_backward", dout, x_shape)
     ### BEGIN SOLUTION
     dx_rows, dgamma, dbeta = batchnorm_backward(_channels_last_rows(dout), bn_cache)
     dx = _channels_first_images(dx_rows, x_shape)
@@ -395,6 +417,7 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
 def spatial_groupnorm_backward(dout, cache):
     """Gradients of spatial_groupnorm_forward: dout (N, C, H, W) -> dx, dgamma (C,), dbeta (C,)."""
     G, xhat, gamma, std = cache
+    require_dout("spatial_groupnorm_backward", dout, xhat.shape)
     N = xhat.shape[0]
     ### BEGIN SOLUTION
     dbeta = dout.sum(axis=(0, 2, 3))

@@ -7,11 +7,12 @@ Each exercise names
             for package code; "notebooks/<name>.ipynb" for solution cells, which carry a
             "# exercise: <id>" line
   points    what it is worth
-  tests     the tests that grade it: pytest node ids in which '*' matches anything, or a
-            notebook path (graded as one test: every cell must pass); a test that would pass
-            without the exercise's code must not be listed
+  tests     the tests that check it in `make test`: pytest node ids in which '*' matches
+            anything, or a notebook path; a test that would pass without the exercise's code must
+            not be listed
   requires  exercises whose code these tests also run (a failure there blocks this one)
-Hidden tests for an exercise go in assignment/hidden_tests/<id>/ in the instructors' repository.
+The grader does not run these tests: it judges each exercise with the probes in the instructors'
+assignment/probes/, which run the submission's code in a sandbox and compare with the solution.
 """
 from dataclasses import dataclass, field
 

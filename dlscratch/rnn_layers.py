@@ -14,7 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import require_float, require_shape
+from ._validate import require_dout, require_float, require_shape
 
 __all__ = [
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
@@ -129,6 +129,7 @@ def rnn_step_forward(x, prev_h, Wx, Wh, b):
 def rnn_step_backward(dnext_h, cache):
     """Gradients of rnn_step_forward: dnext_h (N, H) -> dx, dprev_h, dWx, dWh, db."""
     x, prev_h, Wx, Wh, next_h = cache
+    require_dout("rnn_step_backward", dnext_h, next_h.shape)
     da = np.empty_like(next_h)
     ### BEGIN SOLUTION
     _rnn_cell_backward(dnext_h, next_h, da)
@@ -160,6 +161,7 @@ def rnn_backward(dh, cache):
     """
     x_tm, Wx, Wh, h = cache
     T = x_tm.shape[0]
+    require_dout("rnn_backward", dh, (h.shape[1], T, h.shape[2]))
     da = np.empty_like(h[1:])
     dprev_h = np.zeros_like(h[0])
     ### BEGIN SOLUTION
@@ -237,6 +239,8 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
     Returns dx, dprev_h, dprev_c, dWx, dWh, db.
     """
     x, prev_h, prev_c, Wx, Wh, gates, tanh_c = cache
+    require_dout("lstm_step_backward", dnext_h, prev_h.shape)
+    require_dout("lstm_step_backward", dnext_c, prev_c.shape)
     da = np.empty_like(gates)
     ### BEGIN SOLUTION
     dprev_c = _lstm_cell_backward(dnext_h, dnext_c, gates, prev_c, tanh_c, da)
@@ -277,6 +281,7 @@ def lstm_backward(dh, cache):
     """
     x_tm, Wx, Wh, h, c, gates, tanh_c = cache
     T = x_tm.shape[0]
+    require_dout("lstm_backward", dh, (h.shape[1], T, h.shape[2]))
     da = np.empty_like(gates)
     dprev_h, dprev_c = np.zeros_like(h[0]), np.zeros_like(c[0])
     ### BEGIN SOLUTION
@@ -371,6 +376,7 @@ def gru_step_forward(x, prev_h, Wx, Wh, b):
 def gru_step_backward(dnext_h, cache):
     """Gradients of gru_step_forward: dnext_h (N, H) -> dx, dprev_h, dWx, dWh, db."""
     x, prev_h, Wx, Wh, gates, reset_h = cache
+    require_dout("gru_step_backward", dnext_h, prev_h.shape)
     da = np.empty_like(gates)
     ### BEGIN SOLUTION
     dprev_h = _gru_cell_backward(dnext_h, gates, prev_h, *_split_gru_Wh(Wh, transpose=True), da)
@@ -403,6 +409,7 @@ def gru_backward(dh, cache):
     """
     x_tm, Wx, Wh, h, gates, reset_h = cache
     T = x_tm.shape[0]
+    require_dout("gru_backward", dh, (h.shape[1], T, h.shape[2]))
     da = np.empty_like(gates)
     dprev_h = np.zeros_like(h[0])
     ### BEGIN SOLUTION
@@ -444,6 +451,7 @@ def word_embedding_forward(x, W):
 def word_embedding_backward(dout, cache):
     """Gradient of word_embedding_forward: dout (N, T, D) -> dW (V, D); repeated ids add up."""
     x, (V, D) = cache
+    require_dout("word_embedding_backward", dout, (*x.shape, D))
     ### BEGIN SOLUTION
     # Sort the ids once, then sum each id's run of rows with one reduceat: the same result as
     # np.add.at(dW, x, dout), much faster.
@@ -471,6 +479,7 @@ def temporal_affine_forward(x, w, b):
 def temporal_affine_backward(dout, cache):
     """Gradients of temporal_affine_forward: dout (N, T, M) -> dx (N, T, D), dw (D, M), db (M,)."""
     x, w = cache
+    require_dout("temporal_affine_backward", dout, (*x.shape[:-1], w.shape[1]))
     return _input_projection_backward(dout, x, w)
 
 

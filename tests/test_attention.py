@@ -1,4 +1,6 @@
 """Scaled dot-product attention: gradients with and without a mask, weights, dtypes, errors."""
+import re
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,11 @@ def test_bad_masks_and_dtypes_raise_clear_errors():
         L.attention_forward(q, k, v, blind)
     with pytest.raises(TypeError, match="share one dtype"):
         L.attention_forward(q.astype(np.float32), k, v)
+
+
+def test_backward_refuses_a_dout_of_another_shape():
+    q, k, v = qkv()
+    out, cache = L.attention_forward(q, k, v, MASK)
+    with pytest.raises(ValueError, match=re.escape(f"attention_backward: dout must have the "
+                                                   f"forward output's shape {out.shape}")):
+        L.attention_backward(out[:, :-1], cache)

@@ -1,4 +1,5 @@
 """Conv, max pooling and spatial norms: gradients, naive == fast, shapes, dtypes, errors."""
+import re
 import subprocess
 import sys
 
@@ -518,3 +519,37 @@ def test_either_module_can_be_imported_first(first):
             "from dlscratch.layers import conv_forward, spatial_groupnorm_backward\n"
             "from dlscratch.conv_layers import max_pool_forward\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _dout_cases():
+    """name -> (out, cache, backward) of one forward pass of every conv-module layer."""
+    x, w, b, conv_param = conv_arrays(CONV_CASES[2])
+    images, gamma, beta = norm_arrays()
+    cases = {}
+    for fast in (False, True):
+        conv, pool = conv_layer(fast), pool_layer(fast)
+        cases[conv[1].__name__] = (*conv[0](x, w, b, conv_param), conv[1])
+        cases[pool[1].__name__] = (*pool[0](x, pool_param(2, 2, 2)), pool[1])
+    cases["spatial_batchnorm_backward"] = (*CL.spatial_batchnorm_forward(
+        images, gamma, beta, {"mode": "train"}), CL.spatial_batchnorm_backward)
+    cases["spatial_groupnorm_backward"] = (*CL.spatial_groupnorm_forward(
+        images, gamma, beta, 2, {}), CL.spatial_groupnorm_backward)
+    return cases
+
+
+@pytest.mark.parametrize("name", sorted(_dout_cases()))
+def test_backward_refuses_a_dout_of_another_shape(name):
+    out, cache, backward = _dout_cases()[name]
+    wrong = np.zeros(out.shape[:-1] + (out.shape[-1] + 1,))
+    with pytest.raises(ValueError, match=re.escape(f"{name}: dout must have the forward output's "
+                                                   f"shape {out.shape}, got {wrong.shape}")):
+        backward(wrong, cache)
+
+
+@NAIVE_OR_FAST
+def test_settings_that_are_not_a_dict_are_refused(fast):
+    x, w, b, _ = conv_arrays(CONV_CASES[0])
+    with pytest.raises(TypeError, match=r"conv_param must be a dict such as \{'stride': 1, 'pad': 1\}, got None"):
+        conv_layer(fast)[0](x, w, b, None)
+    with pytest.raises(TypeError, match="pool_param must be a dict such as .*, got 2"):
+        pool_layer(fast)[0](x, 2)

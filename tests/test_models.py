@@ -1,9 +1,12 @@
 """FullyConnectedNet: gradient checks of every configuration, regularisation, modes, dtypes, seeds."""
+import re
+
 import numpy as np
 import pytest
 
 from dlscratch.gradient_check import check_model_gradients
-from dlscratch.models import FullyConnectedNet
+from dlscratch.models import (ConvNet, FullyConnectedNet, RecurrentNet, Seq2Seq, SkipGram,
+                              ThreeLayerConvNet)
 
 N, D, C = 6, 5, 4
 
@@ -155,3 +158,18 @@ def test_wrong_input_width_names_the_expected_shape():
     model = FullyConnectedNet([7], input_dim=D, num_classes=C)
     with pytest.raises(ValueError, match=r"\(N, 5\).*got \(2, 6\)"):
         model.loss(np.zeros((2, D + 1)))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: FullyConnectedNet([5, -5], input_dim=4, num_classes=3), "FullyConnectedNet: hidden_dims[1] must be a positive integer, got -5"),
+    (lambda: FullyConnectedNet([5], input_dim=0, num_classes=3), "FullyConnectedNet: input_dim must be a positive integer, got 0"),
+    (lambda: FullyConnectedNet([2.5], input_dim=4, num_classes=3), "FullyConnectedNet: hidden_dims[0] must be a positive integer, got 2.5"),
+    (lambda: ThreeLayerConvNet(hidden_dim=-3), "ThreeLayerConvNet: hidden_dim must be a positive integer, got -3"),
+    (lambda: ConvNet(num_filters=(8, 0)), "ConvNet: num_filters[1] must be a positive integer, got 0"),
+    (lambda: RecurrentNet(vocab_size=5, hidden_dim=-2), "RecurrentNet: hidden_dim must be a positive integer, got -2"),
+    (lambda: SkipGram(vocab_size=5, embed_dim=-2), "SkipGram: embed_dim must be a positive integer, got -2"),
+    (lambda: Seq2Seq(5, 5, wordvec_dim=0), "Seq2Seq: wordvec_dim must be a positive integer, got 0"),
+])
+def test_a_size_that_is_not_a_positive_integer_is_refused(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()

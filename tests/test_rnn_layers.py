@@ -1,4 +1,6 @@
 """Recurrent layers: gradients, known values, steps vs sequences, dtypes and input errors."""
+import re
+
 import numpy as np
 import pytest
 
@@ -421,3 +423,30 @@ def test_bad_temporal_softmax_loss_inputs():
         L.temporal_softmax_loss(x, y, mask[:-1])
     with pytest.raises(ValueError, match=r"x must have shape \(N, T, V\)"):
         L.temporal_softmax_loss(x[0], y, mask)
+
+
+def _step_and_sequence_outputs():
+    """name -> (out, cache, backward) for every recurrent layer, word embedding included."""
+    cases = {}
+    for name, (forward, backward, arrays) in layer_cases(np.float64).items():
+        cases[backward.__name__] = (*forward(*arrays), backward)
+    ids = np.array([[0, 2, 1], [2, 2, 0]])
+    cases["word_embedding_backward"] = (*L.word_embedding_forward(ids, np.ones((3, 4))),
+                                        L.word_embedding_backward)
+    return cases
+
+
+@pytest.mark.parametrize("name", sorted(_step_and_sequence_outputs()))
+def test_backward_refuses_a_dout_of_another_shape(name):
+    out, cache, backward = _step_and_sequence_outputs()[name]
+    wrong = np.zeros((out.shape[0] + 1,) + out.shape[1:])
+    with pytest.raises(ValueError, match=re.escape(f"{name}: dout must have the forward output's "
+                                                   f"shape {out.shape}, got {wrong.shape}")):
+        backward(wrong, cache)
+
+
+def test_lstm_step_backward_refuses_a_cell_gradient_of_another_shape():
+    x, prev_h, Wx, Wh, b = recurrent_arrays("lstm", False)
+    next_h, next_c, cache = L.lstm_step_forward(x, prev_h, np.zeros_like(prev_h), Wx, Wh, b)
+    with pytest.raises(ValueError, match="lstm_step_backward: dout must have the forward output's shape"):
+        L.lstm_step_backward(next_h, next_c[:, :-1], cache)

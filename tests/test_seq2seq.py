@@ -222,7 +222,7 @@ def test_beam_search_scores_at_least_as_high_as_greedy(half_trained):
     beam, attention = model.translate(X, beam_width=4, max_length=10)
     assert all(len(o) < 10 for o in greedy + beam)               # all ended
     gain = model.log_likelihood(X, with_end(beam)) - model.log_likelihood(X, with_end(greedy))
-    assert np.all(gain >= -1e-9)
+    assert np.all(gain >= -1e-5)              # float32 log-likelihoods: equal up to rounding
     assert np.sum(gain > 1e-6) >= 20                              # and often better
     assert [w.shape for w in attention] == [(len(o), int(np.sum(x != PAD)))
                                             for o, x in zip(beam, X)]

@@ -7,6 +7,7 @@ from ..layers import (affine_backward, affine_forward, affine_relu_backward, aff
                       conv_norm_relu_backward, conv_norm_relu_forward, conv_relu_backward,
                       conv_relu_forward, conv_relu_pool_backward, conv_relu_pool_forward,
                       max_pool_backward, max_pool_forward)
+from .._validate import require_sizes
 from .classifier import Classifier
 
 # every pooling layer in these models halves the height and the width
@@ -40,6 +41,8 @@ class ThreeLayerConvNet(Classifier):
                  num_classes=10, weight_scale=1e-3, reg=0.0, dtype=np.float32, seed=None):
         super().__init__(reg=reg, dtype=dtype, seed=seed)
         C, H, W = input_dim
+        require_sizes("ThreeLayerConvNet", num_filters=num_filters, filter_size=filter_size,
+                      hidden_dim=hidden_dim, num_classes=num_classes, channels=C, height=H, width=W)
         self.input_dim = tuple(input_dim)
         self.conv_param = {"stride": 1, "pad": _same_padding(filter_size)}
         pooled_dim = num_filters * (H // 2) * (W // 2)
@@ -98,6 +101,9 @@ class ConvNet(Classifier):
             raise ValueError("normalization must be None, 'batchnorm' or 'groupnorm', "
                              f"got {normalization!r}")
         num_filters = list(num_filters)
+        require_sizes("ConvNet", num_classes=num_classes,
+                      **{f"num_filters[{i}]": f for i, f in enumerate(num_filters)},
+                      **{f"hidden_dims[{i}]": d for i, d in enumerate(hidden_dims)})
         L = len(num_filters)
         filter_sizes = self._per_block("filter_size", filter_size, L)
         self.pools = [bool(p) for p in self._per_block("pool", pool, L)]

@@ -6,6 +6,7 @@ import numpy as np
 from ..layers import (affine_backward, affine_forward, affine_norm_relu_backward,
                       affine_norm_relu_forward, affine_relu_backward, affine_relu_forward,
                       dropout_backward, dropout_forward)
+from .._validate import require_sizes
 from .classifier import Classifier
 
 
@@ -25,6 +26,8 @@ class FullyConnectedNet(Classifier):
         if not 0 < dropout_keep_ratio <= 1:
             raise ValueError("dropout_keep_ratio is the probability of keeping a unit and must "
                              f"lie in (0, 1], got {dropout_keep_ratio}")
+        require_sizes("FullyConnectedNet", input_dim=input_dim, num_classes=num_classes,
+                      **{f"hidden_dims[{i}]": d for i, d in enumerate(hidden_dims)})
         self.input_dim = input_dim
         self.normalization = normalization
         self.use_dropout = dropout_keep_ratio != 1

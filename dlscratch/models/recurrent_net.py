@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .._validate import model_dtype
+from .._validate import model_dtype, require_sizes
 from ..rnn_layers import (gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward,
                           rnn_forward, temporal_affine_backward, temporal_affine_forward,
                           temporal_softmax_loss, word_embedding_backward, word_embedding_forward)
@@ -49,6 +49,8 @@ class RecurrentNet:
             raise ValueError(f"cell_type must be one of {sorted(CELLS)}, got {cell_type!r}")
         if vocab is not None and len(vocab) != vocab_size:
             raise ValueError(f"the vocabulary has {len(vocab)} ids but vocab_size is {vocab_size}")
+        require_sizes("RecurrentNet", vocab_size=vocab_size, wordvec_dim=wordvec_dim,
+                      hidden_dim=hidden_dim)
         self.vocab_size, self.wordvec_dim, self.hidden_dim = vocab_size, wordvec_dim, hidden_dim
         self.cell_type = cell_type
         self.dtype = model_dtype(dtype)

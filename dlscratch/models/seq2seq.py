@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from .._validate import model_dtype
+from .._validate import model_dtype, require_sizes
 from ..attention_layers import attention_backward, attention_forward, attention_weights
 from ..layers import tanh_backward, tanh_forward
 from ..rnn_layers import (_require_ids, gru_step_backward, gru_step_forward, lstm_step_backward,
@@ -152,6 +152,7 @@ class Seq2Seq:
                                  f"<start>, <end>), got {size!r}")
         self.source_vocab_size = int(source_vocab_size)
         self.target_vocab_size = int(target_vocab_size)
+        require_sizes("Seq2Seq", wordvec_dim=wordvec_dim, hidden_dim=hidden_dim)
         self.wordvec_dim, self.hidden_dim = wordvec_dim, hidden_dim
         self.cell_type, self.attention = cell_type, bool(attention)
         self.dtype = model_dtype(dtype)

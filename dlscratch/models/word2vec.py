@@ -21,7 +21,7 @@ noise words to use, which makes the loss a deterministic function (gradient chec
 import numpy as np
 
 from .. import embeddings
-from .._validate import model_dtype
+from .._validate import model_dtype, require_sizes
 from ..layers import softmax_loss
 from ..rnn_layers import _require_ids
 from ..sparse import RowReader, densify
@@ -60,6 +60,7 @@ class Word2Vec:
             raise ValueError(f"the vocabulary has {len(vocab)} words but vocab_size is {vocab_size}")
         if num_negative < 1:
             raise ValueError(f"num_negative must be at least 1, got {num_negative}")
+        require_sizes(type(self).__name__, vocab_size=vocab_size, embed_dim=embed_dim)
         self.vocab_size, self.embed_dim = vocab_size, embed_dim
         self.loss_type, self.num_negative = loss, num_negative
         self.vocab = vocab

@@ -1,0 +1,61 @@
+"""Probes for exercises written in a notebook cell: the student's cell runs, the grader's inputs go in.
+
+Only the cells marked "# exercise: <id>" come from the student's notebook; the rest of the notebook
+(its check cells, its plots) is replaced by the probe, which calls what the cell defines on inputs
+of its own, and by the judge, which compares the results with the solution cell's (nbgrader's
+practice of restoring the instructor's locked cells, with nothing of the student's left to judge).
+"""
+import json
+
+import numpy as np
+
+from . import probe
+
+
+def exercise_namespace(notebook, exercise, setup):
+    """Run `setup`, then the notebook's cells of this exercise, and return the names they define."""
+    from . import REPOSITORY
+    cells = json.loads((REPOSITORY / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    mine = [s for s in sources if s.lstrip().startswith(f"# exercise: {exercise}")]
+    if not mine:
+        raise LookupError(f"{notebook}.ipynb has no cell starting with '# exercise: {exercise}'")
+    namespace = {"__name__": "__exercise__"}
+    exec(setup, namespace)
+    for source in mine:
+        exec(compile(source, f"{notebook}.ipynb[{exercise}]", "exec"), namespace)
+    return namespace
+
+
+def _plain_rule(learning_rate):
+    """Plain gradient descent written here, so the valley path does not depend on another exercise."""
+    def rule(w, dw, config):
+        return w - learning_rate * dw, config
+    return rule
+
+
+def _momentum_rule(learning_rate, momentum):
+    def rule(w, dw, config):
+        config["v"] = momentum * config.get("v", 0.0) - learning_rate * dw
+        return w + config["v"], config
+    return rule
+
+
+def _valley(rng, rule, steps):
+    ns = exercise_namespace("02_optimizers", "valley_path", "import numpy as np")
+    return {"path": np.asarray(ns["valley_path"](rule, {}, steps=steps), dtype=np.float64)}
+
+
+@probe("valley_path")
+def valley_path_of_gradient_descent(rng):
+    return _valley(rng, _plain_rule(float(rng.uniform(0.01, 0.07))), int(rng.integers(5, 40)))
+
+
+@probe("valley_path")
+def valley_path_with_momentum(rng):
+    return _valley(rng, _momentum_rule(0.035, float(rng.uniform(0.3, 0.9))), 60)
+
+
+@probe("valley_path")
+def valley_path_of_no_steps(rng):
+    return _valley(rng, _plain_rule(0.1), 0)

@@ -1,0 +1,198 @@
+"""Run a student's code where it can harm nothing: bubblewrap namespaces, an unprivileged uid, limits.
+
+A sandboxed command sees a filesystem made of read-only bind mounts (the system's libraries, the
+Python interpreter and its packages, the submission, the grader's worker) plus two writable
+folders of its own: a private scratch /tmp and /out, where it leaves its results. It has no
+network, no view of other processes, and no view of the instructors' repository, the solutions,
+the hidden probes or other submissions. It runs under a uid of its own (when the grader runs as
+root) with limits on CPU time, memory, processes, open files and the size of any file it writes.
+
+The grader never waits on a sandboxed process's pipes: output goes to a file, the wait has a hard
+wall-clock bound, and on timeout the whole process group is killed. bubblewrap runs the command
+in a PID namespace whose init ends with it, so a child that detached itself dies with the worker.
+"""
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BWRAP = "bwrap"
+SANDBOX_UID_BASE = 61000   # worker k runs as uid SANDBOX_UID_BASE + k when the grader is root
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces on this machine."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one sandboxed worker may use."""
+    wall_seconds: float = 120.0
+    cpu_seconds: int = 60
+    memory_bytes: int = 3 << 30
+    processes: int = 64          # threads count too
+    file_bytes: int = 64 << 20   # per file written (results, logs, scratch)
+    open_files: int = 256
+    scratch_bytes: int = 256 << 20
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a sandboxed run ended: its exit code (None when killed at the wall-clock bound)."""
+    returncode: object
+    timed_out: bool
+    log: str      # the last few thousand characters it printed
+    seconds: float
+
+    def describe(self, limits):
+        """One line saying why the run ended, for the grade table."""
+        if self.timed_out:
+            return f"time limit: still running after {limits.wall_seconds:g} s (wall clock)"
+        code = self.returncode
+        signal_number = -code if code < 0 else code - 128 if code > 128 else 0   # bwrap: 128 + n
+        if signal_number in (signal.SIGXCPU, signal.SIGKILL):
+            return f"killed: over its limit of {limits.cpu_seconds} s of CPU time (or of memory)"
+        if signal_number in tuple(signal.Signals):
+            return f"killed by signal {signal.Signals(signal_number).name}"
+        if "MemoryError" in self.log:
+            return f"ran out of memory (its limit is {limits.memory_bytes >> 20} MiB)"
+        return f"the worker exited with code {code} before writing this case's results"
+
+
+def available():
+    """Why the sandbox cannot run here, or None when it can."""
+    if shutil.which(BWRAP) is None:
+        return ("bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap; "
+                "Fedora: dnf install bubblewrap)")
+    probe = subprocess.run(_bwrap_prefix({}, {}, uid=None) + ["--", "/bin/true"],
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        return ("bubblewrap cannot create namespaces here (" + probe.stderr.strip()[:200] +
+                "); unprivileged user namespaces may be switched off (sysctl kernel.unprivileged_userns_clone)")
+    return None
+
+
+def python_mounts():
+    """Read-only mounts that give the sandbox this interpreter and its installed packages.
+
+    The packages are mounted at /opt/site-packages, not at their own path: the virtual
+    environment may live inside the instructors' repository, which the sandbox must not see.
+    """
+    prefix = Path(sys.base_prefix).resolve()
+    mounts = {str(prefix): str(prefix)}
+    site = Path(sysconfig.get_paths()["purelib"]).resolve()
+    if not site.is_relative_to(prefix):
+        mounts[str(site)] = "/opt/site-packages"
+    return mounts
+
+
+def python_executable():
+    """The interpreter to run in the sandbox: the base one, not the venv's (mounted elsewhere)."""
+    return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
+
+
+def _system_mounts():
+    """The system's programs and shared libraries, read-only."""
+    return {path: path for path in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin",
+                                    "/etc/ld.so.cache", "/etc/alternatives")
+            if os.path.exists(path)}
+
+
+def _bwrap_prefix(readonly, writable, uid):
+    """The bubblewrap command line that builds the sandbox (without the command to run)."""
+    command = [BWRAP, "--die-with-parent", "--new-session", "--clearenv",
+               "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+               "--unshare-cgroup-try", "--hostname", "sandbox"]
+    if os.geteuid() != 0:
+        command.append("--unshare-user")   # an unprivileged grader: a user namespace of its own
+    mounts = {**_system_mounts(), **readonly}
+    for parent in sorted({str(p) for t in [*mounts.values(), *writable.values()]
+                          for p in Path(t).parents if str(p) != "/"}):
+        command += ["--perms", "0755", "--dir", parent]   # bubblewrap would make them 0700
+    for source, target in mounts.items():
+        command += ["--ro-bind", source, target]
+    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size",
+                str(Limits.scratch_bytes), "--tmpfs", "/tmp"]
+    for source, target in writable.items():
+        command += ["--bind", source, target]
+    command += ["--chdir", "/tmp", "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin"]
+    if uid is not None:
+        # root outside: keep only the right to change uid, which setpriv uses and then drops
+        command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    return command
+
+
+def _drop_to(uid):
+    """The command prefix that turns the sandboxed process into uid `uid` with no privileges."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+            "--inh-caps=-all", "--bounding-set=-all", "--"]
+
+
+def _set_limits(limits):
+    """Runs in the child before bubblewrap starts: the limits every sandboxed process inherits."""
+    def apply():
+        for kind, value in ((resource.RLIMIT_CPU, limits.cpu_seconds),
+                            (resource.RLIMIT_AS, limits.memory_bytes),
+                            (resource.RLIMIT_NPROC, limits.processes),
+                            (resource.RLIMIT_FSIZE, limits.file_bytes),
+                            (resource.RLIMIT_NOFILE, limits.open_files),
+                            (resource.RLIMIT_CORE, 0)):
+            resource.setrlimit(kind, (value, value))
+    return apply
+
+
+_uids = list(range(SANDBOX_UID_BASE + 127, SANDBOX_UID_BASE - 1, -1))
+_uids_lock = threading.Lock()
+
+
+def run(argv, *, readonly, out_dir, limits=Limits(), env=None):
+    """Run argv in a fresh sandbox; readonly maps host paths to sandbox paths; out_dir is /out."""
+    with _uids_lock:
+        uid = _uids.pop() if os.geteuid() == 0 else None
+    try:
+        if uid is not None:
+            os.chown(out_dir, uid, uid)
+        command = _bwrap_prefix(readonly, {str(out_dir): "/out"}, uid)
+        for key, value in (env or {}).items():
+            command += ["--setenv", key, value]
+        command += ["--"] + (_drop_to(uid) if uid is not None else []) + list(argv)
+        return _run_bounded(command, limits)
+    finally:
+        if uid is not None:
+            with _uids_lock:
+                _uids.append(uid)
+
+
+def run_unsandboxed(argv, *, cwd, limits=Limits(), env=None):
+    """Run argv with the same limits and bounds but no namespaces: only for code one trusts."""
+    return _run_bounded(list(argv), limits, cwd=cwd, env={"PATH": "/usr/bin:/bin", **(env or {})})
+
+
+def _run_bounded(command, limits, cwd=None, env=None):
+    """Run command with output to a file, killed with its process group at the wall-clock bound."""
+    with tempfile.TemporaryFile() as log:
+        start = time.monotonic()
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                   cwd=cwd, env=env, start_new_session=True,
+                                   preexec_fn=_set_limits(limits))
+        try:
+            code, timed_out = process.wait(timeout=limits.wall_seconds), False
+        except subprocess.TimeoutExpired:
+            code, timed_out = None, True
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+        log.seek(max(0, log.seek(0, os.SEEK_END) - 4000))
+        text = log.read().decode("utf-8", "replace")
+    return Outcome(code, timed_out, text, time.monotonic() - start)

@@ -1,0 +1,329 @@
+"""The grader against hostile submissions: one test per class of the threat model.
+
+Every attack is a release with the `affine` exercise honestly solved and the `relu` exercise
+replaced by the attack. Each test asserts that the attacked exercise earns nothing, the honest one
+earns full points, the instructors' repository is unchanged, and the grader returned within its
+bound. (README.md, "Grading", states the threat model these tests follow.)
+"""
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from assignment import grade as grader
+from assignment import release, sandbox
+
+ROOT = release.ROOT
+SEED = 20261202
+# small limits, so that the endless loops cost seconds; the bound is what grading may take
+LIMITS = sandbox.Limits(wall_seconds=10, cpu_seconds=4, memory_bytes=1 << 30, processes=32)
+BOUND = 90
+NO_SANDBOX = sandbox.available()
+pytestmark = pytest.mark.skipif(bool(NO_SANDBOX), reason=f"no sandbox here: {NO_SANDBOX}")
+REFERENCES = {}   # the solution's results, shared by every attack
+
+
+@pytest.fixture(scope="module")
+def honest(tmp_path_factory):
+    """A release with affine solved and everything else a stub."""
+    dest = tmp_path_factory.mktemp("attacks") / "honest"
+    release.build(dest, keep=("affine",))
+    return dest
+
+
+def repository_state():
+    """Path, size and modification time of every file of the instructors' repository."""
+    skip = {".venv", "build", ".git", "__pycache__", ".pytest_cache"}
+    return {str(p.relative_to(ROOT)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in ROOT.rglob("*") if p.is_file() and not skip & set(p.relative_to(ROOT).parts)}
+
+
+def attack(honest, tmp_path, relu_body=None, files=None, exercises=("affine", "relu")):
+    """Grade a copy of the honest release with relu_forward's body (and extra files) replaced."""
+    submission = tmp_path / "submission"
+    shutil.copytree(honest, submission, symlinks=True)
+    if relu_body is not None:
+        layers = submission / "dlscratch" / "layers.py"
+        body = "\n".join("    " + line for line in relu_body.strip("\n").splitlines())
+        layers.write_text(layers.read_text() + f"\n\ndef relu_forward(x):\n{body}\n")
+    for name, text in (files or {}).items():
+        (submission / name).parent.mkdir(parents=True, exist_ok=True)
+        (submission / name).write_text(text)
+    before = repository_state()
+    start = time.monotonic()
+    rows = grader.grade(submission, only=exercises, seed=SEED, references=REFERENCES,
+                        exercise_limits=LIMITS, timeout=BOUND)
+    elapsed = time.monotonic() - start
+    assert repository_state() == before, "the attack changed the instructors' repository"
+    assert elapsed < BOUND, f"grading took {elapsed:.0f} s"
+    return {row["exercise"]: row for row in rows}
+
+
+def assert_attack_failed(rows, attacked="relu"):
+    assert rows["affine"]["earned"] == rows["affine"]["possible"] == 10, rows["affine"]
+    assert rows[attacked]["earned"] == 0, rows[attacked]
+
+
+# --- the submission's own files try to take over the process that judges -----------------------
+
+FAKE_PASS = """
+import os, numpy as np
+for i in range(10):
+    try:
+        np.savez(f"/out/{i}.npz", out=np.zeros(1))
+    except OSError:
+        pass
+"""
+
+
+def test_a_sitecustomize_in_the_root(honest, tmp_path):
+    rows = attack(honest, tmp_path, files={"sitecustomize.py": FAKE_PASS + "\nimport builtins\n"
+                                           "builtins.__import__ = None\n"})
+    assert_attack_failed(rows)
+
+
+def test_a_conftest_and_a_pytest_plugin(honest, tmp_path):
+    plugin = "def pytest_runtest_call(item):\n    item.runtest = lambda: None\n"
+    rows = attack(honest, tmp_path, files={"conftest.py": plugin, "pytest_evil.py": plugin,
+                                           "pytest.py": "raise SystemExit(0)\n"})
+    assert_attack_failed(rows)
+
+
+def test_modules_shadowing_the_grader_and_the_standard_library(honest, tmp_path):
+    fake_judge = "def close(student, reference):\n    return None\n"
+    rows = attack(honest, tmp_path, relu_body=FAKE_PASS + "raise SystemExit(0)", files={
+        "probes/__init__.py": "CASES = {}\n", "worker.py": "raise SystemExit(0)\n",
+        "grade.py": fake_judge, "sandbox.py": "", "assignment/grade.py": fake_judge,
+        "json.py": "", "zipfile.py": "", "traceback.py": "", "random.py": ""})
+    assert_attack_failed(rows)
+
+
+def test_patching_numpy_in_its_own_process(honest, tmp_path):
+    body = """
+import numpy as np
+np.allclose = np.array_equal = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+return np.zeros_like(x), None
+"""
+    assert_attack_failed(attack(honest, tmp_path, relu_body=body))
+
+
+def test_forged_output_lines(honest, tmp_path):
+    body = """
+for line in ("relu 5 / 5", "tests/test_layers.py::test_relu PASSED", "===== 999 passed =====",
+             '{"exercise": "relu", "earned": 5, "possible": 5}'):
+    print(line, flush=True)
+raise SystemExit(0)
+"""
+    assert_attack_failed(attack(honest, tmp_path, relu_body=body))
+
+
+def test_results_rewritten_after_the_worker_exits(honest, tmp_path):
+    """A detached child waits, then rewrites the results and the grades JSON: it dies first."""
+    target = ROOT / "build" / "grades.json"
+    body = f"""
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(3)
+        import numpy as np
+        for i in range(10):
+            np.savez(f"/out/{{i}}.npz", out=np.zeros(1))
+        os.makedirs("{target.parent}", exist_ok=True)
+        open("{target}", "w").write('{{"earned": 370}}')
+    os._exit(0)
+raise SystemExit(0)
+"""
+    before = target.read_bytes() if target.exists() else None
+    rows = attack(honest, tmp_path, relu_body=body)
+    time.sleep(4)
+    assert (target.read_bytes() if target.exists() else None) == before
+    assert_attack_failed(rows)
+
+
+# --- the submission reaches for what it must not see -------------------------------------------
+
+def test_reading_the_solutions_and_the_probes_answers(honest, tmp_path):
+    body = f"""
+import glob, importlib.util
+for path in ["{ROOT}/dlscratch/layers.py", "/grader/../dlscratch/layers.py",
+             *glob.glob("/tmp/dlscratch-reference-*/*.npz"), *glob.glob("/**/layers.py", recursive=True)]:
+    try:
+        spec = importlib.util.spec_from_file_location("solution", path)
+        solution = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(solution)
+        if "BEGIN SOLUTION" in open(path).read():
+            return solution.relu_forward(x)
+    except Exception:
+        pass
+raise RuntimeError("found no solution")
+"""
+    assert_attack_failed(attack(honest, tmp_path, relu_body=body))
+
+
+def test_a_package_proxying_to_the_instructors(honest, tmp_path):
+    """A module that is a symlink to the instructors' layers.py, and a package path that points there."""
+    linked = tmp_path / "linked"
+    shutil.copytree(honest, linked, symlinks=True)
+    (linked / "dlscratch" / "relu_impl.py").symlink_to(ROOT / "dlscratch" / "layers.py")
+    body = f"""
+import dlscratch
+dlscratch.__path__.insert(0, "{ROOT / 'dlscratch'}")
+from dlscratch import relu_impl
+return relu_impl.relu_forward(x)
+"""
+    assert_attack_failed(attack(linked, tmp_path, relu_body=body))
+
+
+def test_writing_into_the_instructors_repository_and_the_network(honest, tmp_path):
+    body = f"""
+import socket
+for path in ["{ROOT}/tests/test_planted.py", "/submission/planted.py", "/grader/planted.py"]:
+    try:
+        open(path, "w").write("planted")
+    except OSError:
+        pass
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=1)
+except OSError:
+    pass
+raise SystemExit(0)
+"""
+    assert_attack_failed(attack(honest, tmp_path, relu_body=body))
+    assert not (ROOT / "tests" / "test_planted.py").exists()
+
+
+# --- results that try to fool the judge --------------------------------------------------------
+
+def test_an_object_or_an_ndarray_subclass_equal_to_anything(honest, tmp_path):
+    body = """
+import numpy as np
+class Anything(np.ndarray):
+    def __eq__(self, other): return True
+    def __array_function__(self, *a, **k): return True
+class Equal:
+    def __eq__(self, other): return True
+if x.ndim == 3 and x.dtype == np.float64:
+    return Equal(), None
+return np.zeros_like(x).view(Anything), None
+"""
+    assert_attack_failed(attack(honest, tmp_path, relu_body=body))
+
+
+def test_results_that_are_symlinks_or_a_zip_bomb(honest, tmp_path):
+    body = """
+import os, zipfile
+os.symlink("/proc/self/environ", "/out/0.npz")
+with zipfile.ZipFile("/out/1.npz", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("out.npy", b"\\0" * (200 << 20))
+raise SystemExit(0)
+"""
+    assert_attack_failed(attack(honest, tmp_path, relu_body=body))
+
+
+# --- resources: each costs the attacked exercise alone -------------------------------------------
+
+def test_a_swallowed_timeout(honest, tmp_path):
+    body = """
+while True:
+    try:
+        sum(i for i in range(10 ** 6))
+    except BaseException:
+        pass
+"""
+    rows = attack(honest, tmp_path, relu_body=body)
+    assert_attack_failed(rows)
+    assert "limit" in " ".join(rows["relu"]["reasons"].values())
+
+
+def test_a_loop_inside_c(honest, tmp_path):
+    rows = attack(honest, tmp_path, relu_body="return sum(range(10 ** 11)), None")
+    assert_attack_failed(rows)
+
+
+def test_a_memory_blow_up(honest, tmp_path):
+    body = """
+hoard = []
+while True:
+    hoard.append(bytearray(50 << 20))
+"""
+    assert_attack_failed(attack(honest, tmp_path, relu_body=body))
+
+
+def test_many_processes(honest, tmp_path):
+    body = """
+import os, time
+for _ in range(10000):
+    try:
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+    except OSError:
+        pass
+time.sleep(60)
+"""
+    assert_attack_failed(attack(honest, tmp_path, relu_body=body))
+
+
+def test_a_detached_child_holding_the_pipes(honest, tmp_path):
+    body = """
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    time.sleep(600)
+raise SystemExit(0)
+"""
+    assert_attack_failed(attack(honest, tmp_path, relu_body=body))
+
+
+def test_os_exit_at_import(honest, tmp_path):
+    """The package exits while it is imported, but only in the worker of the relu exercise."""
+    submission_init = (honest / "dlscratch" / "__init__.py").read_text()
+    rows = attack(honest, tmp_path, files={"dlscratch/__init__.py": submission_init +
+                  "\nimport os, sys\nif 'relu' in sys.argv:\n    os._exit(0)\n"})
+    assert_attack_failed(rows)
+    assert all("did not finish" in why for why in rows["relu"]["reasons"].values())
+
+
+# --- notebooks: the student's cells are graded with the instructors' inputs and checks ----------
+
+def _set_cells(submission, keep):
+    path = submission / "notebooks" / "02_optimizers.ipynb"
+    notebook = json.loads(path.read_text())
+    notebook["cells"] = [cell for cell in notebook["cells"] if keep(cell)]
+    path.write_text(json.dumps(notebook))
+
+
+def test_an_emptied_notebook(honest, tmp_path):
+    copy = tmp_path / "emptied"
+    shutil.copytree(honest, copy, symlinks=True)
+    _set_cells(copy, keep=lambda cell: False)
+    rows = attack(copy, tmp_path, exercises=("affine", "valley_path"))
+    assert_attack_failed(rows, attacked="valley_path")
+
+
+def test_deleted_check_cells_do_not_pass_a_wrong_exercise_cell(honest, tmp_path):
+    copy = tmp_path / "no_checks"
+    release.build(copy, keep=("affine", "valley_path"))   # a correct cell ...
+
+    def exercise_cell_made_wrong(cell):   # ... made wrong, with every other code cell deleted
+        source = "".join(cell["source"])
+        if source.startswith("# exercise: valley_path"):
+            cell["source"] = source.replace("[-9.0, 1.8]", "[-9.0, 1.0]")
+            return True
+        return cell["cell_type"] == "markdown"
+    _set_cells(copy, keep=exercise_cell_made_wrong)
+    assert_attack_failed(attack(copy, tmp_path, exercises=("affine", "valley_path")),
+                         attacked="valley_path")
+
+
+def test_the_solved_notebook_cell_alone_earns_its_points(honest, tmp_path):
+    copy = tmp_path / "cell_only"
+    release.build(copy, keep=("affine", "valley_path"))
+    _set_cells(copy, keep=lambda cell: "".join(cell["source"]).startswith("# exercise: valley_path"))
+    rows = attack(copy, tmp_path, exercises=("affine", "valley_path"))
+    assert rows["valley_path"]["earned"] == rows["valley_path"]["possible"], rows["valley_path"]
