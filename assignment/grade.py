@@ -11,14 +11,16 @@ Nothing the submission prints or writes besides those arrays reaches a score.
 """
 import argparse
 import concurrent.futures
+import io
 import json
 import os
+import re
 import secrets
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import replace
@@ -62,6 +64,18 @@ def machine_slowness(repeats=3):
     return max(1.0, best / REFERENCE_SECONDS)
 
 
+_slowness = []
+_slowness_lock = threading.Lock()
+
+
+def measured_slowness():
+    """machine_slowness(), measured once per process: never twice at once (BLAS in two threads)."""
+    with _slowness_lock:
+        if not _slowness:
+            _slowness.append(machine_slowness())
+        return _slowness[0]
+
+
 def scaled_limits(slowness, limits=EXERCISE_LIMITS):
     """The per-exercise limits on this machine: time scaled by its slowness, sizes unchanged."""
     return replace(limits, wall_seconds=limits.wall_seconds * slowness,
@@ -84,45 +98,63 @@ def check_submission(submission):
 
 
 SKIPPED_FOLDERS = {".git", ".venv", "venv", "build", "datasets", "__pycache__", ".ipynb_checkpoints"}
-SUBMISSION_BYTES = 200 << 20
+SUBMISSION_LIMITS = {"bytes": 200 << 20, "files": 20_000, "depth": 32}
 
 
 def stage_submission(submission, dest):
-    """A readable snapshot of the submission for the sandbox: files and symlinks, nothing else.
+    """A readable snapshot of the submission for the sandbox: files, folders and symlinks.
 
     The snapshot cannot change while it is graded, and the sandbox's uid can read it whatever
-    the permissions of the original. Symlinks are copied as links: inside the sandbox they
-    resolve against the sandbox's own filesystem, which holds nothing of the instructors'.
+    the permissions of the original. Symlinks are copied as links, never followed: inside the
+    sandbox they resolve against its own filesystem, which holds nothing of the instructors'.
+    Anything else (devices, FIFOs, sockets) is left out; a tree larger than SUBMISSION_LIMITS is
+    refused before it is copied.
     """
-    copied = copy_readable(submission, dest, keep=lambda rel: not SKIPPED_FOLDERS & set(rel.parts))
-    if copied > SUBMISSION_BYTES:
-        raise GradingError(f"the submission holds more than {SUBMISSION_BYTES >> 20} MiB of files")
+    try:
+        plan = _plan_copy(submission, keep=lambda rel: not SKIPPED_FOLDERS & set(rel.parts))
+    except OSError as error:
+        raise GradingError(f"cannot read the submission: {error}") from None
+    copy_plan(submission, dest, plan)
     return dest
 
 
-def copy_readable(source, dest, keep):
-    """Copy the regular files, folders and symlinks under source that keep(relative path) accepts,
-    readable by anyone; returns the bytes copied. Never follows a symlink."""
-    total = 0
+def _plan_copy(source, keep, limits=SUBMISSION_LIMITS):
+    """[(relative path, 'dir' | 'file' | 'link')] under source, breadth first, within the limits."""
+    plan, queue, total = [], [Path(".")], 0
+    while queue:
+        folder = queue.pop(0)
+        if len(folder.parts) > limits["depth"]:
+            raise GradingError(f"the submission's folders are nested more than {limits['depth']} deep")
+        with os.scandir(source / folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                rel = folder / entry.name
+                if not keep(rel):
+                    continue
+                if entry.is_symlink():
+                    plan.append((rel, "link"))
+                elif entry.is_dir(follow_symlinks=False):
+                    plan.append((rel, "dir"))
+                    queue.append(rel)
+                elif entry.is_file(follow_symlinks=False):
+                    plan.append((rel, "file"))
+                    total += entry.stat(follow_symlinks=False).st_size
+                if len(plan) > limits["files"] or total > limits["bytes"]:
+                    raise GradingError(f"the submission holds more than {limits['files']} files or "
+                                       f"{limits['bytes'] >> 20} MiB (build outputs or data?)")
+    return plan
+
+
+def copy_plan(source, dest, plan):
+    """Copy what _plan_copy listed, readable by anyone: folders 0755, files 0644, links as links."""
     dest.mkdir(mode=0o755)
-    for folder, subfolders, files in os.walk(source):
-        here = Path(folder)
-        rel_folder = here.relative_to(source)
-        subfolders[:] = [d for d in subfolders if keep(rel_folder / d) and not (here / d).is_symlink()]
-        for name in subfolders:
-            (dest / rel_folder / name).mkdir(mode=0o755)
-        for name in files + [d for d in os.listdir(here) if (here / d).is_symlink()
-                             and (here / d).is_dir()]:
-            rel, path = rel_folder / name, here / name
-            if not keep(rel):
-                continue
-            if path.is_symlink():
-                (dest / rel).symlink_to(os.readlink(path))
-            elif stat.S_ISREG(path.lstat().st_mode) and total <= SUBMISSION_BYTES:
-                shutil.copyfile(path, dest / rel, follow_symlinks=False)
-                os.chmod(dest / rel, 0o644)
-                total += path.lstat().st_size
-    return total
+    for rel, kind in plan:
+        if kind == "dir":
+            (dest / rel).mkdir(mode=0o755)
+        elif kind == "link":
+            (dest / rel).symlink_to(os.readlink(source / rel))
+        else:
+            shutil.copyfile(source / rel, dest / rel, follow_symlinks=False)
+            os.chmod(dest / rel, 0o644)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -133,23 +165,29 @@ _WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THR
                "MPLBACKEND": "Agg", "DLSCRATCH_QUICK": "1", "PYTHONHASHSEED": "0"}
 
 
+def _site_packages():
+    """The host path of the packages' folder when it must be named (see sandbox.python_mounts)."""
+    return [source for source, target in sandbox.python_mounts().items()
+            if target == "/opt/site-packages"]
+
+
 def reference_outputs(exercise_id, seed):
     """The solution's results for every case of an exercise: [{name: array}, ...].
 
     Trusted code, so it runs without a sandbox, in a subprocess like the submission's.
     """
-    with tempfile.TemporaryDirectory(prefix="dlscratch-reference-") as out:
-        site = sandbox.python_mounts()
+    with tempfile.TemporaryFile() as results, tempfile.TemporaryDirectory() as scratch:
         command = [sandbox.python_executable(), "-S", "-B", str(WORKER), exercise_id, str(seed),
-                   out, str(ROOT), *[s for s, target in site.items() if target == "/opt/site-packages"]]
+                   str(results.fileno()), str(ROOT), *_site_packages()]
         done = subprocess.run(command, env={**_WORKER_ENV, "PATH": os.environ.get("PATH", "")},
-                              capture_output=True, text=True, timeout=600, cwd=out)
-        results = [_case_result(Path(out), i) for i in range(len(CASES[exercise_id]))]
-    failed = [(case.name, r) for case, r in zip(CASES[exercise_id], results) if isinstance(r, str)]
+                              capture_output=True, text=True, timeout=600, cwd=scratch,
+                              pass_fds=(results.fileno(),))
+        found = read_results(results, len(CASES[exercise_id]))
+    failed = [(case.name, r) for case, r in zip(CASES[exercise_id], found) if not isinstance(r, dict)]
     if failed:
         raise GradingError(f"the solution fails its own probe {exercise_id}/{failed[0][0]}: "
                            f"{failed[0][1]} {done.stderr[-1500:]}")
-    return results
+    return found
 
 
 def compute_references(exercises, seed, references, jobs=2):
@@ -170,66 +208,74 @@ def run_submission(exercise_id, seed, submission, grader_copy, limits, sandboxed
 
     Each result is {name: array} or, for a case without results, the reason as text.
     """
-    with tempfile.TemporaryDirectory(prefix="dlscratch-worker-") as out:
+    with tempfile.TemporaryFile() as results:
+        fd = str(results.fileno())
         if sandboxed:
-            site = ["/opt/site-packages"] if "/opt/site-packages" in sandbox.python_mounts().values() else []
+            site = ["/opt/site-packages"] if _site_packages() else []
             argv = [sandbox.python_executable(), "-S", "-B", "/grader/worker.py", exercise_id,
-                    str(seed), "/out", "/submission", *site]
+                    str(seed), fd, "/submission", *site]
             ended = sandbox.run(argv, readonly=_worker_mounts(submission, grader_copy),
-                                out_dir=out, limits=limits, env=_WORKER_ENV)
+                                results=results, limits=limits, env=_WORKER_ENV)
         else:
-            site = [s for s, t in sandbox.python_mounts().items() if t == "/opt/site-packages"]
             argv = [sandbox.python_executable(), "-S", "-B", str(grader_copy / "worker.py"),
-                    exercise_id, str(seed), out, str(submission), *site]
-            ended = sandbox.run_unsandboxed(argv, cwd=out, limits=limits, env=_WORKER_ENV)
-        results = [_case_result(Path(out), i) for i in range(len(CASES[exercise_id]))]
+                    exercise_id, str(seed), fd, str(submission), *_site_packages()]
+            with tempfile.TemporaryDirectory() as scratch:
+                ended = sandbox.run_unsandboxed(argv, cwd=scratch, results=results, limits=limits,
+                                                env=_WORKER_ENV)
+        found = read_results(results, len(CASES[exercise_id]))
     why = ended.describe(limits)
-    results = [f"did not finish: {why}" if r is None else r for r in results]
-    return results, ended
+    return [f"did not finish: {why}" if r is None else r for r in found], ended
 
 
-def _case_result(out, index):
-    """Case `index`'s arrays, its error text, or None when it left nothing (the worker died)."""
-    arrays = _read_file(out / f"{index}.npz", RESULT_BYTES)
-    if arrays is not None:
-        try:
-            return load_arrays(arrays)
-        except ValueError as error:
-            return f"unreadable results: {error}"
-    error = _read_file(out / f"{index}.error", 2000)
-    if error is not None:
-        return "".join(c if c.isprintable() else "?" for c in error.decode("utf-8", "replace"))
-    return None
+RECORD = re.compile(rb"case (\d{1,4}) (npz|error) (\d{1,10})\n")
 
 
-def _read_file(path, limit):
-    """The bytes of a regular file (never through a symlink), or None; refuses more than limit."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        data = file.read(limit + 1)
-    return data if len(data) <= limit else b""
+def read_results(results, count):
+    """Each case's arrays, its error text, or None where the worker left no record for it.
+
+    The records are the worker's (see worker.py), but everything in the file may be forged by
+    the submission: it is parsed as data, never trusted for more than what a case's own code
+    could have computed. A case's first record counts.
+    """
+    results.seek(0)
+    data = results.read(RESULT_BYTES * 4)
+    found, position = [None] * count, 0
+    while True:
+        match = RECORD.match(data, position)
+        if not match:
+            break
+        index, kind, length = int(match[1]), match[2], int(match[3])
+        payload = data[match.end():match.end() + length]
+        position = match.end() + length
+        if len(payload) < length or index >= count or found[index] is not None:
+            continue
+        if kind == b"npz":
+            try:
+                found[index] = load_arrays(payload, keys=None)
+            except ValueError as error:
+                found[index] = f"unreadable results: {error}"
+        else:
+            text = payload[:2000].decode("utf-8", "replace")
+            found[index] = "".join(c if c.isprintable() else "?" for c in text)
+    return found
 
 
-def load_arrays(data):
-    """Plain arrays from the bytes of an .npz file, never unpickled; refuses a zip bomb."""
-    import io
+def load_arrays(data, keys=None):
+    """Plain arrays (those named in keys, or all) from the bytes of an .npz file, never unpickled.
+
+    Refuses a zip bomb, a zip of many thousand members, and anything that is not plain arrays.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except zipfile.BadZipFile as error:
-        raise ValueError(f"not an .npz file ({error})") from None
-    if sum(m.file_size for m in members) > RESULT_BYTES or any(not m.filename.endswith(".npy")
-                                                             for m in members):
+    except Exception as error:   # BadZipFile, and NotImplementedError for odd zip versions
+        raise ValueError(f"not an .npz file ({type(error).__name__}: {error})") from None
+    if (len(members) > 10_000 or sum(m.file_size for m in members) > RESULT_BYTES
+            or any(not m.filename.endswith(".npy") for m in members)):
         raise ValueError("the results are larger than the grader reads, or not arrays")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return {key: np.array(npz[key]) for key in npz.files}
+            return {key: np.array(npz[key]) for key in npz.files if keys is None or key in keys}
     except Exception as error:   # object arrays (pickles) and malformed headers end up here
         raise ValueError(f"{type(error).__name__}: {error}") from None
 
@@ -271,7 +317,7 @@ def grade(submission, timeout=600, only=None, seed=None, sandboxed=True, jobs=2,
         require_sandbox()
     seed = secrets.randbelow(2 ** 31) if seed is None else seed
     references = {} if references is None else references
-    slowness = machine_slowness()
+    slowness = measured_slowness()
     limits = scaled_limits(slowness, exercise_limits)
     deadline = time.monotonic() + timeout * slowness
     exercises = [e for e in load_registry(ROOT) if not only or e.id in only]
@@ -293,7 +339,8 @@ def grade(submission, timeout=600, only=None, seed=None, sandboxed=True, jobs=2,
         staging = Path(staging)
         os.chmod(staging, 0o755)
         grader_copy, submission = staging / "grader", stage_submission(submission, staging / "submission")
-        copy_readable(WORKER.parent, grader_copy, keep=lambda rel: rel.parts[0] in ("worker.py", "probes"))
+        keep = lambda rel: rel.parts[0] in ("worker.py", "probes") and "__pycache__" not in rel.parts  # noqa: E731
+        copy_plan(WORKER.parent, grader_copy, _plan_copy(WORKER.parent, keep))
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
             rows = list(pool.map(one, exercises))
     _note_blocking_exercises(exercises, rows)

@@ -1,16 +1,19 @@
 """Run a student's code where it can harm nothing: bubblewrap namespaces, an unprivileged uid, limits.
 
 A sandboxed command sees a filesystem made of read-only bind mounts (the system's libraries, the
-Python interpreter and its packages, the submission, the grader's worker) plus two writable
-folders of its own: a private scratch /tmp and /out, where it leaves its results. It has no
-network, no view of other processes, and no view of the instructors' repository, the solutions,
+Python interpreter and its packages, the submission, the grader's worker) plus a private scratch
+/tmp, a size-limited tmpfs. Its results go to one file descriptor it inherits, an unnamed
+temporary file of the grader's whose size the limits bound: nothing else of the grader's disk is
+writable to it. It has no network, no view of other processes, and no view of the instructors' repository, the solutions,
 the hidden probes or other submissions. It runs under a uid of its own (when the grader runs as
-root) with limits on CPU time, memory, processes, open files and the size of any file it writes.
+root) with limits on CPU time, memory, processes, open files and the size of any file it writes,
+and a seccomp filter (assignment/seccomp.py) refuses it keyrings, mounts and new namespaces.
 
 The grader never waits on a sandboxed process's pipes: output goes to a file, the wait has a hard
 wall-clock bound, and on timeout the whole process group is killed. bubblewrap runs the command
 in a PID namespace whose init ends with it, so a child that detached itself dies with the worker.
 """
+import fcntl
 import os
 import resource
 import shutil
@@ -19,13 +22,15 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import threading
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import seccomp
+
 BWRAP = "bwrap"
-SANDBOX_UID_BASE = 61000   # worker k runs as uid SANDBOX_UID_BASE + k when the grader is root
+SANDBOX_UID_BASE = 61000   # a root grader's workers run as uids 61000, 61001, ..., one each
 
 
 class SandboxUnavailable(RuntimeError):
@@ -72,7 +77,7 @@ def available():
     if shutil.which(BWRAP) is None:
         return ("bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap; "
                 "Fedora: dnf install bubblewrap)")
-    probe = subprocess.run(_bwrap_prefix({}, {}, uid=None) + ["--", "/bin/true"],
+    probe = subprocess.run(_bwrap_prefix({}, uid=None) + ["--", "/bin/true"],
                            capture_output=True, text=True, timeout=60)
     if probe.returncode != 0:
         return ("bubblewrap cannot create namespaces here (" + probe.stderr.strip()[:200] +
@@ -106,7 +111,7 @@ def _system_mounts():
             if os.path.exists(path)}
 
 
-def _bwrap_prefix(readonly, writable, uid):
+def _bwrap_prefix(readonly, uid, seccomp_fd=None):
     """The bubblewrap command line that builds the sandbox (without the command to run)."""
     command = [BWRAP, "--die-with-parent", "--new-session", "--clearenv",
                "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -114,19 +119,18 @@ def _bwrap_prefix(readonly, writable, uid):
     if os.geteuid() != 0:
         command.append("--unshare-user")   # an unprivileged grader: a user namespace of its own
     mounts = {**_system_mounts(), **readonly}
-    for parent in sorted({str(p) for t in [*mounts.values(), *writable.values()]
-                          for p in Path(t).parents if str(p) != "/"}):
+    for parent in sorted({str(p) for t in mounts.values() for p in Path(t).parents if str(p) != "/"}):
         command += ["--perms", "0755", "--dir", parent]   # bubblewrap would make them 0700
     for source, target in mounts.items():
         command += ["--ro-bind", source, target]
     command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size",
                 str(Limits.scratch_bytes), "--tmpfs", "/tmp"]
-    for source, target in writable.items():
-        command += ["--bind", source, target]
     command += ["--chdir", "/tmp", "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin"]
     if uid is not None:
         # root outside: keep only the right to change uid, which setpriv uses and then drops
         command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    if seccomp_fd is not None:
+        command += ["--seccomp", str(seccomp_fd)]
     return command
 
 
@@ -149,39 +153,84 @@ def _set_limits(limits):
     return apply
 
 
-_uids = list(range(SANDBOX_UID_BASE + 127, SANDBOX_UID_BASE - 1, -1))
-_uids_lock = threading.Lock()
+UID_LOCKS = Path(tempfile.gettempdir()) / "dlscratch-sandbox-uids"
 
 
-def run(argv, *, readonly, out_dir, limits=Limits(), env=None):
-    """Run argv in a fresh sandbox; readonly maps host paths to sandbox paths; out_dir is /out."""
-    with _uids_lock:
-        uid = _uids.pop() if os.geteuid() == 0 else None
-    try:
-        if uid is not None:
-            os.chown(out_dir, uid, uid)
-        command = _bwrap_prefix(readonly, {str(out_dir): "/out"}, uid)
+@contextmanager
+def _own_uid():
+    """A uid no other worker uses at the same time, even one of another grading process.
+
+    Each uid is held by a lock file; limits on processes count per uid, so two workers sharing
+    one would share that limit. None when the grader is not root (it cannot change uid).
+    """
+    if os.geteuid() != 0:
+        yield None
+        return
+    UID_LOCKS.mkdir(mode=0o700, exist_ok=True)
+    if UID_LOCKS.lstat().st_uid != 0 or UID_LOCKS.is_symlink():
+        raise SandboxUnavailable(f"{UID_LOCKS} is not root's own folder")
+    for uid in range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + 1000):
+        fd = os.open(UID_LOCKS / str(uid), os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            yield uid
+        finally:
+            os.close(fd)   # releases the lock
+        return
+    raise SandboxUnavailable("all sandbox uids are in use")
+
+
+def run(argv, *, readonly, results, limits=Limits(), env=None):
+    """Run argv in a fresh sandbox; readonly maps host paths to sandbox paths.
+
+    results is an open file of the grader's (an unnamed temporary file): the sandbox gets it as
+    the file descriptor it holds, and it is the only thing outside the sandbox it can write to,
+    up to limits.file_bytes.
+    """
+    with _own_uid() as uid, tempfile.TemporaryFile() as rules:
+        program = seccomp.filter_bytes()
+        if program is not None:
+            rules.write(program)
+            rules.seek(0)
+        command = _bwrap_prefix(readonly, uid, rules.fileno() if program is not None else None)
         for key, value in (env or {}).items():
             command += ["--setenv", key, value]
         command += ["--"] + (_drop_to(uid) if uid is not None else []) + list(argv)
-        return _run_bounded(command, limits)
-    finally:
-        if uid is not None:
-            with _uids_lock:
-                _uids.append(uid)
+        if uid is None:   # the processes limit counts every process of the grader's own user too
+            limits = replace(limits, processes=limits.processes + _tasks_of(os.getuid()))
+        return _run_bounded(command, limits, pass_fds=(results.fileno(), rules.fileno()))
 
 
-def run_unsandboxed(argv, *, cwd, limits=Limits(), env=None):
+def run_unsandboxed(argv, *, cwd, results, limits=Limits(), env=None):
     """Run argv with the same limits and bounds but no namespaces: only for code one trusts."""
-    return _run_bounded(list(argv), limits, cwd=cwd, env={"PATH": "/usr/bin:/bin", **(env or {})})
+    return _run_bounded(list(argv), limits, cwd=cwd, env={"PATH": "/usr/bin:/bin", **(env or {})},
+                        pass_fds=(results.fileno(),))
 
 
-def _run_bounded(command, limits, cwd=None, env=None):
+def _tasks_of(uid):
+    """How many processes and threads the user `uid` runs now (RLIMIT_NPROC counts them all)."""
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in lines if ":" in line)
+        if fields.get("Uid", "").split()[:1] == [str(uid)]:
+            count += int(fields.get("Threads", "1"))
+    return count
+
+
+def _run_bounded(command, limits, cwd=None, env=None, pass_fds=()):
     """Run command with output to a file, killed with its process group at the wall-clock bound."""
     with tempfile.TemporaryFile() as log:
         start = time.monotonic()
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                   cwd=cwd, env=env, start_new_session=True,
+                                   cwd=cwd, env=env, start_new_session=True, pass_fds=pass_fds,
                                    preexec_fn=_set_limits(limits))
         try:
             code, timed_out = process.wait(timeout=limits.wall_seconds), False

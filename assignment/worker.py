@@ -1,17 +1,21 @@
 """Compute one exercise's probes and write each case's outputs as arrays: the grader's worker.
 
-    python -S -B worker.py EXERCISE SEED OUT_DIR REPOSITORY [SITE_PACKAGES]
+    python -S -B worker.py EXERCISE SEED RESULTS_FD REPOSITORY [SITE_PACKAGES]
 
 Runs inside the sandbox against a submission (and, unsandboxed, against the solution for the
-reference). It judges nothing: for case k it writes OUT_DIR/k.npz (plain arrays, no pickle) or
-OUT_DIR/k.error (the exception, as text, for the grade table); the grader reads both as data.
+reference). It judges nothing. For case k it appends one record to the file descriptor RESULTS_FD:
+a line "case k npz|error LENGTH" and then LENGTH bytes, the case's .npz file (plain arrays, no
+pickle) or the exception as text, for the grade table. The grader reads both as data.
 """
+import io
 import os
 import sys
 import traceback
 
+RECORD = "case {index} {kind} {length}\n"
 
-def main(exercise, seed, out_dir, repository, *site_packages):
+
+def main(exercise, seed, results_fd, repository, *site_packages):
     # the probes (this script's folder) first, the submission last: its files can shadow
     # neither the standard library nor numpy
     sys.path += [*site_packages, repository]
@@ -19,18 +23,18 @@ def main(exercise, seed, out_dir, repository, *site_packages):
 
     import probes
     probes.REPOSITORY = probes.Path(repository)
+    results = os.fdopen(int(results_fd), "wb", buffering=0)
     for index, case in enumerate(probes.CASES[exercise]):
-        path = os.path.join(out_dir, str(index))
         try:
             outputs = case.run(np.random.default_rng([int(seed), index]))
-            arrays = {key: np.asarray(value) for key, value in outputs.items()}
-            with open(path + ".npz", "wb") as file:
-                np.savez(file, **arrays)
+            buffer = io.BytesIO()
+            np.savez(buffer, **{key: np.asarray(value) for key, value in outputs.items()})
+            kind, payload = "npz", buffer.getvalue()
         except BaseException as error:   # the case failed; the others still run
             last = traceback.extract_tb(error.__traceback__)[-1:]
             where = f" ({os.path.basename(last[0].filename)}:{last[0].lineno})" if last else ""
-            with open(path + ".error", "w") as file:
-                file.write(f"{type(error).__name__}: {error}"[:500] + where)
+            kind, payload = "error", (f"{type(error).__name__}: {error}"[:500] + where).encode()
+        results.write(RECORD.format(index=index, kind=kind, length=len(payload)).encode() + payload)
 
 
 if __name__ == "__main__":

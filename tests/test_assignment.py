@@ -207,9 +207,13 @@ def scores(rows):
     return {row["exercise"]: row["earned"] for row in rows}
 
 
+SEED = 7
+REFERENCES = {}   # the solution's results with SEED, filled by the solutions' grading run
+
+
 @pytest.fixture(scope="module")
 def solutions_grade():
-    return grader.grade(ROOT, sandboxed=not NO_SANDBOX)
+    return grader.grade(ROOT, sandboxed=not NO_SANDBOX, seed=SEED, references=REFERENCES)
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +238,15 @@ def test_every_exercise_is_judged_on_a_fixed_number_of_probes(solutions_grade):
     for row in solutions_grade:
         assert row["total"] == len(CASES[row["exercise"]]) >= 2, row
         assert row["passed"] == row["total"], row
+
+
+def test_every_probe_checks_values_not_only_flags(solutions_grade):
+    """A case whose results are only 'input changed' flags would pass code that computes nothing."""
+    for (exercise, _), results in REFERENCES.items():
+        for case, outputs in zip(CASES[exercise], results):
+            values = [a for key, a in outputs.items() if not key.endswith("_changed")
+                      and a.dtype.kind in "fiu" and a.size and np.any(a != 0)]
+            assert values, f"{exercise}/{case.name} returns no value that code could get wrong"
 
 
 def test_grader_scores_exactly_the_one_exercise_filled_in(one_solved_grade):

@@ -1,13 +1,17 @@
 """The grader against hostile submissions: one test per class of the threat model.
 
-Every attack is a release with the `affine` exercise honestly solved and the `relu` exercise
-replaced by the attack. Each test asserts that the attacked exercise earns nothing, the honest one
-earns full points, the instructors' repository is unchanged, and the grader returned within its
-bound. (README.md, "Grading", states the threat model these tests follow.)
+Every attack starts from a release with the `affine` and `relu` exercises honestly solved (which
+earns both in full, test_the_attacks_start_from_a_submission_that_earns_both) and replaces
+relu_forward with the attack: a function that gives the right answer only if the attack works.
+Each test asserts that the attacked exercise earns nothing, the honest one earns full points, the
+instructors' repository is unchanged, and the grader returned within its bound. (README.md, "Threat
+model", states what these tests follow.)
 """
 import json
 import os
+import platform
 import shutil
+import textwrap
 import time
 from pathlib import Path
 
@@ -28,9 +32,9 @@ REFERENCES = {}   # the solution's results, shared by every attack
 
 @pytest.fixture(scope="module")
 def honest(tmp_path_factory):
-    """A release with affine solved and everything else a stub."""
+    """A release with affine and relu solved and everything else a stub."""
     dest = tmp_path_factory.mktemp("attacks") / "honest"
-    release.build(dest, keep=("affine",))
+    release.build(dest, keep=("affine", "relu"))
     return dest
 
 
@@ -41,8 +45,15 @@ def repository_state():
             for p in ROOT.rglob("*") if p.is_file() and not skip & set(p.relative_to(ROOT).parts)}
 
 
-def attack(honest, tmp_path, relu_body=None, files=None, exercises=("affine", "relu")):
-    """Grade a copy of the honest release with relu_forward's body (and extra files) replaced."""
+UNSOLVED = 'raise NotImplementedError("relu: only the attack could earn this")'
+
+
+def attack(honest, tmp_path, relu_body=UNSOLVED, files=None, exercises=("affine", "relu"),
+           prepare=None):
+    """Grade a copy of the honest release with relu_forward's body (and extra files) replaced.
+
+    relu_body None keeps the honest relu_forward; the default makes it fail, so that an attack
+    made of files alone has to earn the points by itself."""
     submission = tmp_path / "submission"
     shutil.copytree(honest, submission, symlinks=True)
     if relu_body is not None:
@@ -52,6 +63,8 @@ def attack(honest, tmp_path, relu_body=None, files=None, exercises=("affine", "r
     for name, text in (files or {}).items():
         (submission / name).parent.mkdir(parents=True, exist_ok=True)
         (submission / name).write_text(text)
+    if prepare:
+        prepare(submission)
     before = repository_state()
     start = time.monotonic()
     rows = grader.grade(submission, only=exercises, seed=SEED, references=REFERENCES,
@@ -67,15 +80,24 @@ def assert_attack_failed(rows, attacked="relu"):
     assert rows[attacked]["earned"] == 0, rows[attacked]
 
 
+def test_the_attacks_start_from_a_submission_that_earns_both(honest, tmp_path):
+    rows = attack(honest, tmp_path, relu_body=None)
+    assert rows["relu"]["earned"] == rows["relu"]["possible"] == 5, rows["relu"]
+    assert_attack_failed(attack(honest, tmp_path / "control"))
+
+
 # --- the submission's own files try to take over the process that judges -----------------------
 
 FAKE_PASS = """
-import os, numpy as np
-for i in range(10):
-    try:
-        np.savez(f"/out/{i}.npz", out=np.zeros(1))
-    except OSError:
-        pass
+import io, os, numpy as np
+buffer = io.BytesIO()
+np.savez(buffer, out=np.zeros((4, 3, 5)), dx=np.zeros((4, 3, 5)), x_changed=np.array(False))
+for fd in range(3, 64):   # forged records on every descriptor the worker might write results to
+    for i in range(10):
+        try:
+            os.write(fd, f"case {i} npz {len(buffer.getvalue())}\\n".encode() + buffer.getvalue())
+        except OSError:
+            pass
 """
 
 
@@ -130,9 +152,7 @@ if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
         time.sleep(3)
-        import numpy as np
-        for i in range(10):
-            np.savez(f"/out/{{i}}.npz", out=np.zeros(1))
+{textwrap.indent(FAKE_PASS, " " * 8)}
         os.makedirs("{target.parent}", exist_ok=True)
         open("{target}", "w").write('{{"earned": 370}}')
     os._exit(0)
@@ -197,6 +217,45 @@ raise SystemExit(0)
     assert not (ROOT / "tests" / "test_planted.py").exists()
 
 
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"), reason="the seccomp filter "
+                    "is written for x86_64 and aarch64")
+def test_keyrings_and_namespaces_shared_between_workers(honest, tmp_path):
+    """The kernel keeps keyrings per uid: a channel between two students' workers, refused."""
+    add_key, unshare = {"x86_64": (248, 272), "aarch64": (217, 97)}[platform.machine()]
+    body = f"""
+import ctypes, numpy as np
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.syscall({add_key}, b"user", b"note", b"answers", 7, -4) < 0 and libc.syscall({unshare}, 0x10000000) < 0:
+    raise PermissionError("keyrings and new namespaces are refused")
+return np.maximum(x, 0), x
+"""
+    assert_attack_failed(attack(honest, tmp_path, relu_body=body))
+
+
+def test_a_submission_tree_built_to_choke_the_copy(honest, tmp_path):
+    """Links to /proc, a FIFO and a symlink loop are copied as links or left out; a tree too deep,
+    too many files or a huge sparse file is refused with its reason, before anything is copied."""
+    def odd_files(submission):
+        (submission / "proc_root").symlink_to("/proc/1/root")
+        (submission / "loop").symlink_to("loop")
+        os.mkfifo(submission / "fifo")
+    rows = attack(honest, tmp_path, relu_body=None, prepare=odd_files)
+    assert rows["affine"]["earned"] == 10 and rows["relu"]["earned"] == 5
+    for name, build in {"deep": lambda root: (root / ("d/" * 40)).mkdir(parents=True),
+                        "many": lambda root: [(root / f"f{i}").touch() for i in range(20_001)],
+                        "sparse": lambda root: os.truncate(_touched(root / "big.bin"), 4 << 30)}.items():
+        big = tmp_path / name
+        shutil.copytree(honest, big, symlinks=True)
+        build(big)
+        with pytest.raises(grader.GradingError, match="nested more than|more than 20000 files"):
+            grader.grade(big, only=("affine",), seed=SEED, references=REFERENCES)
+
+
+def _touched(path):
+    path.touch()
+    return path
+
+
 # --- results that try to fool the judge --------------------------------------------------------
 
 def test_an_object_or_an_ndarray_subclass_equal_to_anything(honest, tmp_path):
@@ -214,12 +273,30 @@ return np.zeros_like(x).view(Anything), None
     assert_attack_failed(attack(honest, tmp_path, relu_body=body))
 
 
-def test_results_that_are_symlinks_or_a_zip_bomb(honest, tmp_path):
+def test_malformed_results_a_zip_bomb_and_a_flood_of_records(honest, tmp_path):
+    """Records the grader must survive: a zip bomb, a zip of an unknown version, 100 000 arrays,
+    a record claiming more bytes than follow, and results written to the limit of the file."""
     body = """
-import os, zipfile
-os.symlink("/proc/self/environ", "/out/0.npz")
-with zipfile.ZipFile("/out/1.npz", "w", zipfile.ZIP_DEFLATED) as z:
+import io, os, zipfile, numpy as np
+def record(i, payload):
+    return f"case {i} npz {len(payload)}\\n".encode() + payload
+bomb = io.BytesIO()
+with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
     z.writestr("out.npy", b"\\0" * (200 << 20))
+odd = io.BytesIO()
+np.savez(odd, out=np.zeros(3))
+odd = bytearray(odd.getvalue())
+odd[odd.rfind(b"PK\\x01\\x02") + 6] = 0xFF
+many = io.BytesIO()
+np.savez(many, **{f"a{k}": np.zeros(()) for k in range(100_000)})
+for fd in range(3, 64):
+    try:
+        os.write(fd, record(0, bomb.getvalue()) + record(1, bytes(odd)) + record(2, many.getvalue())
+                 + b"case 3 npz 999999999\\n")
+        while True:
+            os.write(fd, b"x" * (1 << 20))
+    except OSError:
+        pass
 raise SystemExit(0)
 """
     assert_attack_failed(attack(honest, tmp_path, relu_body=body))

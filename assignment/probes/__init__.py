@@ -94,4 +94,11 @@ def untouched(name, before, after):
     return {f"{name}_changed": np.array(not np.array_equal(before, after, equal_nan=True))}
 
 
+def named(prefix, out, grads):
+    """{prefix_out: out, prefix_d0: first gradient, ...}: a call's results, for a case that also
+    checks the inputs were left alone (the flags alone would pass code that computes nothing)."""
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    return {f"{prefix}_out": out, **{f"{prefix}_d{i}": g for i, g in enumerate(grads)}}
+
+
 from . import layers, conv, recurrent, models, notebooks  # noqa: E402,F401  (they fill CASES)

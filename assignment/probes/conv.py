@@ -1,7 +1,7 @@
 """Probes of the convolutional layers: naive and fast convolution and max pooling, spatial norms."""
 import numpy as np
 
-from . import probe, randn, untouched
+from . import named, probe, randn, untouched
 
 
 # ------------------------------------------------------------------------------------------------
@@ -71,8 +71,8 @@ def _conv_untouched(fast, rng):
         x, w, b = _conv_arrays(rng, (2, 3, 6, 5), 2, 3, 3)
         dout = randn(rng, *_conv_out_shape(x.shape, w.shape, 1, pad))
         before = [a.copy() for a in (x, w, b, dout)]
-        _, cache = forward(x, w, b, {"stride": 1, "pad": pad})
-        backward(dout, cache)
+        out, cache = forward(x, w, b, {"stride": 1, "pad": pad})
+        outputs.update(named(f"pad{pad}", out, backward(dout, cache)))
         for name, copy, array in zip(("x", "w", "b", "dout"), before, (x, w, b, dout)):
             outputs.update(untouched(f"pad{pad}_{name}", copy, array))
     return outputs
@@ -123,8 +123,8 @@ def _pool_untouched(fast, rng):
         x = randn(rng, 2, 3, 7, 7)
         dout = randn(rng, *_pool_out_shape(x.shape, ph, pw, stride))
         x_before, dout_before = x.copy(), dout.copy()
-        _, cache = forward(x, _pool_param(ph, pw, stride))
-        backward(dout, cache)
+        out, cache = forward(x, _pool_param(ph, pw, stride))
+        outputs.update(named(name, out, backward(dout, cache)))
         outputs.update({**untouched(f"{name}_x", x_before, x),
                         **untouched(f"{name}_dout", dout_before, dout)})
     return outputs
@@ -460,8 +460,8 @@ def spatial_norms_do_not_modify_inputs(rng):
         dout = randn(rng, *x.shape)
         arrays = {"x": x, "gamma": gamma, "beta": beta, "dout": dout}
         before = {key: a.copy() for key, a in arrays.items()}
-        _, cache = forward(x, gamma, beta, *extras())
-        backward(dout, cache)
+        out, cache = forward(x, gamma, beta, *extras())
+        outputs.update(named(name, out, backward(dout, cache)))
         for key, a in arrays.items():
             outputs.update(untouched(f"{name}_{key}", before[key], a))
     return outputs

@@ -188,10 +188,11 @@ def norms_keep_float32_with_numpy_float64_settings(rng):
 
 def dropout_judge(student, reference):
     """Kept units are x / p, dropped ones 0, about a fraction p kept; dx follows the same mask."""
-    why = close(student, {k: v for k, v in reference.items() if k not in ("out", "dx", "again")})
+    random = ("out", "dx", "again", "other_seed", "unseeded")
+    why = close(student, {k: v for k, v in reference.items() if k not in random})
     if why:
         return why
-    for key in ("out", "dx", "again"):
+    for key in ("out", "dx", "again", "other_seed", "unseeded"):
         if key in reference:
             if key not in student:
                 return f"no value for {key!r}"
@@ -199,46 +200,51 @@ def dropout_judge(student, reference):
                 return f"{key} has dtype {student[key].dtype} and shape {student[key].shape}, expected " \
                        f"{reference[key].dtype} and {reference[key].shape}"
     x, dout = reference["x"], reference["dout"]
-    p = float(reference["p"]) if reference["mode"] == 1 else 1.0   # test mode is the identity
+    p = float(reference["p"])
     out, dx = student["out"], student["dx"]
     kept = out != 0
     rtol = 1e-5 if x.dtype == np.float64 else 1e-3
     if not np.allclose(out[kept], x[kept] / p, rtol=rtol, atol=rtol):
         return "kept units are not x / p (inverted dropout scales by 1 / p)"
-    if reference["mode"] == 1 and not abs(kept.mean() - p) < 0.03:
+    if not abs(kept.mean() - p) < 0.03:
         return f"kept a fraction {kept.mean():.3f} of the units, expected about p = {p}"
     if not np.allclose(dx, np.where(kept, dout / p, 0), rtol=rtol, atol=rtol):
         return "dx is not dout / p where a unit was kept and 0 where it was dropped"
-    if "again" in reference and not np.array_equal(student["again"], out):
+    if not np.array_equal(student["again"], out):
         return "the same seed gave a different mask"
+    if np.array_equal(student["other_seed"] != 0, kept) or np.array_equal(student["unseeded"] != 0, kept):
+        return "another seed (or no seed) gave the same mask: is the mask drawn at random?"
     return None
 
 
-def _dropout(rng, p, mode, dtype):
+def _dropout(rng, p, dtype):
+    """Training-mode dropout with a seed, the same seed again, another seed and no seed."""
     L = _layers()
     x = (np.abs(randn(rng, 60, 50)) + 0.1).astype(dtype)   # no zeros: a 0 in out means dropped
     dout = randn(rng, 60, 50, dtype=dtype)
     seed = int(rng.integers(1 << 30))
-    out, cache = L.dropout_forward(x, {"p": p, "mode": mode, "seed": seed})
-    again, _ = L.dropout_forward(x, {"p": p, "mode": mode, "seed": seed})
+    out, cache = L.dropout_forward(x, {"p": p, "mode": "train", "seed": seed})
+    again, _ = L.dropout_forward(x, {"p": p, "mode": "train", "seed": seed})
+    other_seed, _ = L.dropout_forward(x, {"p": p, "mode": "train", "seed": seed + 1})
+    unseeded, _ = L.dropout_forward(x, {"p": p, "mode": "train"})
     dx = L.dropout_backward(dout, cache)
-    return {"x": x, "dout": dout, "p": p, "mode": int(mode == "train"), "out": out, "dx": dx,
-            "again": again}
+    return {"x": x, "dout": dout, "p": p, "out": out, "dx": dx,
+            "again": again, "other_seed": other_seed, "unseeded": unseeded}
 
 
 @probe("dropout", judge=dropout_judge)
 def dropout_train_keeps_p_of_the_units(rng):
-    return _dropout(rng, 0.7, "train", np.float64)
+    return _dropout(rng, 0.7, np.float64)
 
 
 @probe("dropout", judge=dropout_judge)
 def dropout_train_keeps_float32(rng):
-    return _dropout(rng, 0.3, "train", np.float32)
+    return _dropout(rng, 0.3, np.float32)
 
 
 @probe("dropout", judge=dropout_judge)
-def dropout_with_p_one_keeps_everything(rng):
-    return _dropout(rng, 1.0, "train", np.float64)
+def dropout_train_drops_most_units_when_p_is_small(rng):
+    return _dropout(rng, 0.1, np.float64)
 
 
 

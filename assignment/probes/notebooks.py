@@ -55,7 +55,3 @@ def valley_path_of_gradient_descent(rng):
 def valley_path_with_momentum(rng):
     return _valley(rng, _momentum_rule(0.035, float(rng.uniform(0.3, 0.9))), 60)
 
-
-@probe("valley_path")
-def valley_path_of_no_steps(rng):
-    return _valley(rng, _plain_rule(0.1), 0)

@@ -1,7 +1,7 @@
 """Probes of the recurrent layers (RNN, LSTM, GRU, word embedding, temporal loss) and attention."""
 import numpy as np
 
-from . import probe, randn, untouched
+from . import named, probe, randn, untouched
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
@@ -52,8 +52,9 @@ def _recurrent_untouched(rng, cell):
                   "dout": randn(rng, 3, 4, 6) if sequence else randn(rng, 3, 6)}
         before = {key: a.copy() for key, a in arrays.items()}
         kind = "" if sequence else "_step"
-        _, cache = _layer(f"{cell}{kind}_forward")(x, h0, Wx, Wh, b)
-        _layer(f"{cell}{kind}_backward")(arrays["dout"], cache)
+        out, cache = _layer(f"{cell}{kind}_forward")(x, h0, Wx, Wh, b)
+        outputs.update(named(f"{'sequence' if sequence else 'step'}", out,
+                             _layer(f"{cell}{kind}_backward")(arrays["dout"], cache)))
         for key, a in arrays.items():
             outputs.update(untouched(f"{'sequence' if sequence else 'step'}_{key}", before[key], a))
     return outputs
@@ -86,30 +87,34 @@ def _lstm_sequence_run(rng, N, T, D, H, dtype=np.float64, with_c0=False, prefix=
 # rnn (and the temporal affine layer, which runs the same input projection)
 # ------------------------------------------------------------------------------------------------
 
-@probe("rnn")
-def rnn_step_forward_backward_float64(rng):
-    """One vanilla RNN step: next_h, dx, dprev_h, dWx, dWh, db."""
-    return _step_run(rng, "rnn", 3, 5, 6)
+def _cell_probes(cell, title):
+    """The step, sequence, edge-size and float32 cases of a vanilla RNN or GRU cell."""
+    def step(rng):
+        return _step_run(rng, cell, 3, 5, 6)
+
+    def sequence(rng):
+        return _sequence_run(rng, cell, 3, 4, 5, 6)
+
+    def single_example_and_single_step(rng):
+        return {**_sequence_run(rng, cell, 1, 7, 2, 3, prefix="long_"),
+                **_sequence_run(rng, cell, 4, 1, 3, 2, prefix="short_")}
+
+    def float32_keeps_dtype(rng):
+        return {**_step_run(rng, cell, 3, 5, 6, dtype=np.float32, prefix="step_"),
+                **_sequence_run(rng, cell, 3, 4, 5, 6, dtype=np.float32, prefix="seq_")}
+    for run, name, doc in (
+            (step, "step_forward_backward_float64", "One {} step: next_h, dx, dprev_h, dWx, dWh, db."),
+            (sequence, "sequence_forward_backward_float64",
+             "A {} over a sequence (N 3, T 4, D 5, H 6): h, dx, dh0, dWx, dWh, db."),
+            (single_example_and_single_step, "sequence_single_example_and_single_step_float64",
+             "{} sequences with N 1, T 7 and with N 4, T 1: h and every gradient."),
+            (float32_keeps_dtype, "float32_keeps_dtype",
+             "{} step and sequence in float32: outputs and gradients stay float32.")):
+        run.__name__, run.__doc__ = f"{cell}_{name}", doc.format(title)
+        probe(cell)(run)
 
 
-@probe("rnn")
-def rnn_sequence_forward_backward_float64(rng):
-    """A vanilla RNN over a sequence (N 3, T 4, D 5, H 6): h, dx, dh0, dWx, dWh, db."""
-    return _sequence_run(rng, "rnn", 3, 4, 5, 6)
-
-
-@probe("rnn")
-def rnn_sequence_single_example_and_single_step_float64(rng):
-    """Vanilla RNN sequences with N 1, T 7 and with N 4, T 1: h and every gradient."""
-    return {**_sequence_run(rng, "rnn", 1, 7, 2, 3, prefix="long_"),
-            **_sequence_run(rng, "rnn", 4, 1, 3, 2, prefix="short_")}
-
-
-@probe("rnn")
-def rnn_float32_keeps_dtype(rng):
-    """Vanilla RNN step and sequence in float32: outputs and gradients stay float32."""
-    return {**_step_run(rng, "rnn", 3, 5, 6, dtype=np.float32, prefix="step_"),
-            **_sequence_run(rng, "rnn", 3, 4, 5, 6, dtype=np.float32, prefix="seq_")}
+_cell_probes("rnn", "vanilla RNN")
 
 
 @probe("rnn")
@@ -131,8 +136,8 @@ def rnn_does_not_modify_inputs(rng):
     outputs = _recurrent_untouched(rng, "rnn")
     x, w, b, dout = randn(rng, 3, 4, 5), randn(rng, 5, 7), randn(rng, 7), randn(rng, 3, 4, 7)
     before = [a.copy() for a in (x, w, b, dout)]
-    _, cache = _layer("temporal_affine_forward")(x, w, b)
-    _layer("temporal_affine_backward")(dout, cache)
+    out, cache = _layer("temporal_affine_forward")(x, w, b)
+    outputs.update(named("affine", out, _layer("temporal_affine_backward")(dout, cache)))
     for name, copy, a in zip(("x", "w", "b", "dout"), before, (x, w, b, dout)):
         outputs.update(untouched(f"affine_{name}", copy, a))
     return outputs
@@ -175,16 +180,18 @@ def lstm_does_not_modify_inputs(rng):
     arrays = {"x": x, "prev_h": prev_h, "prev_c": randn(rng, 3, 6), "Wx": Wx, "Wh": Wh, "b": b,
               "dnext_h": randn(rng, 3, 6), "dnext_c": randn(rng, 3, 6)}
     before = {key: a.copy() for key, a in arrays.items()}
-    *_, cache = _layer("lstm_step_forward")(x, prev_h, arrays["prev_c"], Wx, Wh, b)
-    _layer("lstm_step_backward")(arrays["dnext_h"], arrays["dnext_c"], cache)
+    next_h, next_c, cache = _layer("lstm_step_forward")(x, prev_h, arrays["prev_c"], Wx, Wh, b)
+    outputs.update(named("step", next_h, _layer("lstm_step_backward")(arrays["dnext_h"],
+                                                                      arrays["dnext_c"], cache)))
+    outputs["step_next_c"] = next_c
     for key, a in arrays.items():
         outputs.update(untouched(f"step_{key}", before[key], a))
     x, h0, Wx, Wh, b = _recurrent_arrays(rng, "lstm", 3, 4, 5, 6)
     arrays = {"x": x, "h0": h0, "c0": randn(rng, 3, 6), "Wx": Wx, "Wh": Wh, "b": b,
               "dout": randn(rng, 3, 4, 6)}
     before = {key: a.copy() for key, a in arrays.items()}
-    _, cache = _layer("lstm_forward")(x, h0, Wx, Wh, b, c0=arrays["c0"])
-    _layer("lstm_backward")(arrays["dout"], cache)
+    out, cache = _layer("lstm_forward")(x, h0, Wx, Wh, b, c0=arrays["c0"])
+    outputs.update(named("sequence", out, _layer("lstm_backward")(arrays["dout"], cache)))
     for key, a in arrays.items():
         outputs.update(untouched(f"sequence_{key}", before[key], a))
     return outputs
@@ -194,30 +201,7 @@ def lstm_does_not_modify_inputs(rng):
 # gru
 # ------------------------------------------------------------------------------------------------
 
-@probe("gru")
-def gru_step_forward_backward_float64(rng):
-    """One GRU step: next_h, dx, dprev_h, dWx, dWh, db."""
-    return _step_run(rng, "gru", 3, 5, 6)
-
-
-@probe("gru")
-def gru_sequence_forward_backward_float64(rng):
-    """A GRU over a sequence (N 3, T 4, D 5, H 6): h, dx, dh0, dWx, dWh, db."""
-    return _sequence_run(rng, "gru", 3, 4, 5, 6)
-
-
-@probe("gru")
-def gru_sequence_single_example_and_single_step_float64(rng):
-    """GRU sequences with N 1, T 7 and with N 4, T 1: h and every gradient."""
-    return {**_sequence_run(rng, "gru", 1, 7, 2, 3, prefix="long_"),
-            **_sequence_run(rng, "gru", 4, 1, 3, 2, prefix="short_")}
-
-
-@probe("gru")
-def gru_float32_keeps_dtype(rng):
-    """GRU step and sequence in float32: outputs and gradients stay float32."""
-    return {**_step_run(rng, "gru", 3, 5, 6, dtype=np.float32, prefix="step_"),
-            **_sequence_run(rng, "gru", 3, 4, 5, 6, dtype=np.float32, prefix="seq_")}
+_cell_probes("gru", "GRU")
 
 
 @probe("gru")
@@ -264,10 +248,10 @@ def word_embedding_does_not_modify_inputs(rng):
     """Word embedding forward and backward leave the ids, W and dout unchanged."""
     x, W, dout = rng.integers(0, 4, size=(3, 4)), randn(rng, 5, 3), randn(rng, 3, 4, 3)
     before = [a.copy() for a in (x, W, dout)]
-    _, cache = _layer("word_embedding_forward")(x, W)
-    _layer("word_embedding_backward")(dout, cache)
-    return {key: value for name, copy, a in zip(("x", "W", "dout"), before, (x, W, dout))
-            for key, value in untouched(name, copy, a).items()}
+    out, cache = _layer("word_embedding_forward")(x, W)
+    results = named("embedding", out, _layer("word_embedding_backward")(dout, cache))
+    return {**results, **{key: value for name, copy, a in zip(("x", "W", "dout"), before, (x, W, dout))
+                          for key, value in untouched(name, copy, a).items()}}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -336,9 +320,10 @@ def temporal_loss_does_not_modify_inputs(rng):
     """Temporal softmax loss leaves x, y and the mask unchanged."""
     x, y, mask = _loss_inputs(rng, 3, 5, 7)
     before = [a.copy() for a in (x, y, mask)]
-    _layer("temporal_softmax_loss")(x, y, mask)
-    return {key: value for name, copy, a in zip(("x", "y", "mask"), before, (x, y, mask))
-            for key, value in untouched(name, copy, a).items()}
+    loss, dx = _layer("temporal_softmax_loss")(x, y, mask)
+    return {"loss": np.asarray(loss), "dx": dx,
+            **{key: value for name, copy, a in zip(("x", "y", "mask"), before, (x, y, mask))
+               for key, value in untouched(name, copy, a).items()}}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -417,7 +402,7 @@ def attention_does_not_modify_inputs(rng):
     q, k, v = _qkv(rng, 3, 4, 5, 6, 7)
     arrays = {"q": q, "k": k, "v": v, "mask": _padding_mask(rng, 3, 5), "dout": randn(rng, 3, 4, 7)}
     before = {key: a.copy() for key, a in arrays.items()}
-    _, cache = attention_layers.attention_forward(q, k, v, arrays["mask"])
-    attention_layers.attention_backward(arrays["dout"], cache)
-    return {key: value for name, a in arrays.items()
-            for key, value in untouched(name, before[name], a).items()}
+    out, cache = attention_layers.attention_forward(q, k, v, arrays["mask"])
+    results = named("attention", out, attention_layers.attention_backward(arrays["dout"], cache))
+    return {**results, **{key: value for name, a in arrays.items()
+                          for key, value in untouched(name, before[name], a).items()}}
