@@ -37,7 +37,7 @@ class Solver:
     def __init__(self, model, data, *, update_rule="sgd", optim_config=None, lr_decay=1.0,
                  batch_size=100, num_epochs=10, num_train_samples=1000, num_val_samples=None,
                  checkpoint_name=None, print_every=10, verbose=True, seed=0, grad_clip=None,
-                 shuffle=True, keep_last=1):
+                 shuffle=True, keep_last=1, lr_schedule=None, callbacks=(), restore_best=True):
         """
         model:             an object with `params` and `loss(X, y=None)` (see the module docstring)
         data:              dict with X_train, y_train, X_val, y_val (arrays of equal first length,
@@ -45,6 +45,13 @@ class Solver:
         update_rule:       a name from dlscratch.optimizations ('sgd', 'adam', ...) or a function
         optim_config:      hyperparameters for the update rule; each parameter gets its own copy
         lr_decay:          the learning rate is multiplied by this after every epoch
+        lr_schedule:       instead of lr_decay, a function epoch -> learning rate, called before
+                           every epoch with the number of epochs done (0 before the first)
+        callbacks:         functions called after every epoch as f(solver, metrics), metrics a
+                           dict with epoch, loss (the epoch's mean), train and val (the model's
+                           metric), metric (its name), learning_rate and seconds (the epoch's time)
+        restore_best:      at the end, put the parameters of the best validation epoch into the
+                           model (True) or keep the last ones (False)
         batch_size:        examples per step; every epoch visits the shuffled training set once
         num_epochs:        epochs to train for
         num_train_samples: training examples scored after every epoch (None: all of them)
@@ -80,6 +87,12 @@ class Solver:
         if not lr_decay >= 0:
             raise ValueError(f"lr_decay multiplies the learning rate after every epoch and must be "
                              f">= 0, got {lr_decay}")
+        if lr_schedule is not None and (not callable(lr_schedule) or lr_decay != 1.0):
+            raise ValueError("lr_schedule must be a function epoch -> learning rate, and it "
+                             "replaces lr_decay (leave lr_decay at 1.0)")
+        callbacks = [callbacks] if callable(callbacks) else list(callbacks)
+        if not all(callable(c) for c in callbacks):
+            raise TypeError("callbacks must be functions f(solver, metrics) (or a list of them)")
         if keep_last is not None and (not isinstance(keep_last, int) or keep_last < 1):
             raise ValueError(f"keep_last must be a whole number >= 1 or None, got {keep_last!r}")
         if grad_clip is not None and grad_clip <= 0:
@@ -91,6 +104,9 @@ class Solver:
         self.update_rule = get_update_rule(update_rule)
         self.optim_config = dict(optim_config or {})
         self.lr_decay = lr_decay
+        self.lr_schedule = lr_schedule
+        self.callbacks = callbacks
+        self.restore_best = restore_best
         self.batch_size = batch_size
         self.num_epochs = num_epochs
         self.num_train_samples = num_train_samples
@@ -129,21 +145,32 @@ class Solver:
     # --------------------------------------------------------------------------------------------
 
     def train(self):
-        """Run the remaining epochs, then put the best validation parameters into the model."""
+        """Run the remaining epochs, then put the best validation parameters into the model
+        (unless restore_best=False)."""
         if self.epoch == 0 and not self.val_acc_history:
             self._record_metrics()           # epoch 0: the untrained model, for reference
         remaining = self.num_epochs - self.epoch
         with progress_bar(remaining * self.iterations_per_epoch, self.verbose) as bar:
             for _ in range(remaining):
+                if self.lr_schedule is not None:
+                    self._set_learning_rate(self.lr_schedule(self.epoch))
+                start = time.perf_counter()
                 self._train_one_epoch(bar)
                 self.epoch += 1
+                learning_rate = self._learning_rate()
                 self._decay_learning_rate()
                 self._record_metrics()
                 if self.verbose:
                     bar.write(self._epoch_summary())
                 if self.checkpoint_name:
                     self._save_epoch_checkpoint()
-        if self.best_params:
+                metrics = {"epoch": self.epoch, "loss": float(np.mean(self._epoch_losses())),
+                           "train": self.train_acc_history[-1], "val": self.val_acc_history[-1],
+                           "metric": self.metric_name, "learning_rate": learning_rate,
+                           "seconds": time.perf_counter() - start}
+                for callback in self.callbacks:
+                    callback(self, metrics)
+        if self.best_params and self.restore_best:
             self.model.params = {name: p.copy() for name, p in self.best_params.items()}
 
     def _train_one_epoch(self, bar):
@@ -190,6 +217,22 @@ class Solver:
         config.setdefault("learning_rate", 1e-2)
         w[grad.rows] -= w.dtype.type(config["learning_rate"]) * grad.values
 
+    def _learning_rate(self):
+        """The learning rate the last steps used (None for a rule without one)."""
+        rates = [c["learning_rate"] for c in self.optim_configs.values() if "learning_rate" in c]
+        return float(rates[0]) if rates else None
+
+    def _set_learning_rate(self, learning_rate):
+        """Give every parameter's update rule this learning rate (from lr_schedule)."""
+        if not learning_rate >= 0:
+            raise ValueError(f"lr_schedule({self.epoch}) returned {learning_rate}; a learning rate "
+                             "must be >= 0")
+        for config in self.optim_configs.values():
+            config["learning_rate"] = float(learning_rate)
+
+    def _epoch_losses(self):
+        return self.loss_history[-self.iterations_per_epoch:]
+
     def _decay_learning_rate(self):
         """Multiply every parameter's learning rate by lr_decay (once per epoch)."""
         for config in self.optim_configs.values():
@@ -209,8 +252,7 @@ class Solver:
 
     def _epoch_summary(self):
         """One line: epoch, mean loss over the epoch, train and validation metric."""
-        recent = self.loss_history[-self.iterations_per_epoch:]
-        return (f"epoch {self.epoch}/{self.num_epochs}  loss {np.mean(recent):.4f}  "
+        return (f"epoch {self.epoch}/{self.num_epochs}  loss {np.mean(self._epoch_losses()):.4f}  "
                 f"train {self.metric_name} {self.train_acc_history[-1]:.4f}  "
                 f"val {self.metric_name} {self.val_acc_history[-1]:.4f}")
 

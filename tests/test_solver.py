@@ -118,6 +118,50 @@ def test_best_parameters_follow_the_model_metric_and_are_restored():
     np.testing.assert_array_equal(model.params["w"], [-2.0, -2.0, -2.0])
 
 
+def test_restore_best_false_keeps_the_last_parameters():
+    model = ScriptedModel(val_metrics=[9.0, 4.0, 1.0, 6.0])
+    solver = Solver(model, scripted_data(10), update_rule="sgd", optim_config={"learning_rate": 1.0},
+                    num_epochs=3, batch_size=10, verbose=False, restore_best=False)
+    solver.train()
+    assert solver.best_val_acc == 1.0
+    np.testing.assert_array_equal(solver.best_params["w"], [-2.0, -2.0, -2.0])
+    np.testing.assert_array_equal(model.params["w"], [-3.0, -3.0, -3.0])   # three steps of -1
+
+
+def test_lr_schedule_sets_each_epochs_learning_rate_and_callbacks_see_every_epoch():
+    # two sgd steps of gradient 1 per epoch, with the rates the schedule gives epochs 0, 1, 2
+    rates = [0.5, 0.25, 0.125]
+    seen = []
+    model = ScriptedModel(losses=[6.0, 4.0, 3.0, 2.0, 1.0, 1.0], val_metrics=[5.0, 3.0, 2.0, 4.0])
+    solver = Solver(model, scripted_data(10), update_rule="sgd", optim_config={"learning_rate": 9.0},
+                    num_epochs=3, batch_size=5, verbose=False, restore_best=False,
+                    lr_schedule=lambda epoch: rates[epoch],
+                    callbacks=lambda solver, metrics: seen.append(dict(metrics)))
+    solver.train()
+    np.testing.assert_allclose(model.params["w"], -2 * sum(rates) * np.ones(3))
+    assert [m["epoch"] for m in seen] == [1, 2, 3]
+    assert [m["learning_rate"] for m in seen] == rates
+    assert [m["loss"] for m in seen] == [5.0, 2.5, 1.0]
+    assert [m["val"] for m in seen] == [3.0, 2.0, 4.0] and all(m["train"] == 0.0 for m in seen)
+    assert all(m["metric"] == "perplexity" and m["seconds"] > 0 for m in seen)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"lr_schedule": lambda e: 0.1, "lr_decay": 0.5}, ValueError, "it replaces lr_decay"),
+    ({"lr_schedule": 0.1}, ValueError, "lr_schedule must be a function epoch -> learning rate"),
+    ({"callbacks": [print, "not a function"]}, TypeError, "callbacks must be functions"),
+])
+def test_impossible_schedules_and_callbacks_are_refused(kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        Solver(small_net(), small_data(), **kwargs)
+
+
+def test_a_schedule_returning_a_negative_rate_stops_training():
+    solver = Solver(small_net(), small_data(), lr_schedule=lambda epoch: -1.0, verbose=False)
+    with pytest.raises(ValueError, match=re.escape("lr_schedule(0) returned -1.0")):
+        solver.train()
+
+
 def test_nan_loss_stops_with_a_message_naming_the_iteration():
     model = ScriptedModel(losses=[1.0, 0.5, float("nan")], val_metrics=[1.0] * 5)
     solver = Solver(model, scripted_data(10), num_epochs=2, batch_size=2, verbose=False)
