@@ -41,8 +41,8 @@ def grade_class(folder, out, jobs=2, seed=None, **options):
             document = result_document(student, rows)
         except Exception as error:   # one broken submission must not stop the class
             document = {**result_document(student, []), "error": f"{type(error).__name__}: {error}"}
-        write_json(out / f"{student.name}.json", document)
-        print(f"{student.name}: {document['earned']:g} / {document['possible']:g}"
+        write_json(out / f"{student.name}.json", document)   # a folder name holds no '/'
+        print(f"{shown_name(student.name)}: {document['earned']:g} / {document['possible']:g}"
               + (f"  ({document['error'][:120]})" if "error" in document else ""), flush=True)
         return student.name, document
 
@@ -51,6 +51,18 @@ def grade_class(folder, out, jobs=2, seed=None, **options):
     write_csv(out / "class.csv", documents, exercises)
     plot_distribution(out / "distribution.png", documents, exercises)
     return documents
+
+
+def shown_name(name):
+    """A folder name as it may be printed: control characters (a forged next line) escaped."""
+    return name if name.isprintable() else repr(name)
+
+
+def csv_cell(value):
+    """A value as a CSV cell that a spreadsheet shows and never evaluates (=, +, -, @ start a
+    formula; '(' would pass for the grader's own row)."""
+    text = shown_name(str(value)) if isinstance(value, str) else value
+    return "'" + text if isinstance(text, str) and text[:1] in ("=", "+", "-", "@", "(") else text
 
 
 def _earned(document, exercise_id):
@@ -66,9 +78,10 @@ def write_csv(path, documents, exercises):
         possible = sum(points for _, points in exercises)
         writer.writerow(["(possible)", possible, *(points for _, points in exercises), ""])
         for student, document in sorted(documents.items()):
-            writer.writerow([student, round(sum(_earned(document, e) for e, _ in exercises), 1),
+            writer.writerow([csv_cell(student),
+                             round(sum(_earned(document, e) for e, _ in exercises), 1),
                              *(_earned(document, e) for e, _ in exercises),
-                             document.get("error", "")])
+                             csv_cell(document.get("error", ""))])
 
 
 def plot_distribution(path, documents, exercises):

@@ -140,9 +140,12 @@ def _drop_to(uid):
             "--inh-caps=-all", "--bounding-set=-all", "--"]
 
 
-def _set_limits(limits):
-    """Runs in the child before bubblewrap starts: the limits every sandboxed process inherits."""
+def _set_limits(limits, cgroups=()):
+    """Runs in the child before bubblewrap starts: the limits every sandboxed process inherits,
+    and the worker's cgroups joined (their limits hold for all its processes together)."""
     def apply():
+        for folder in cgroups:
+            (folder / "cgroup.procs").write_text(str(os.getpid()))
         for kind, value in ((resource.RLIMIT_CPU, limits.cpu_seconds),
                             (resource.RLIMIT_AS, limits.memory_bytes),
                             (resource.RLIMIT_NPROC, limits.processes),
@@ -151,6 +154,70 @@ def _set_limits(limits):
                             (resource.RLIMIT_CORE, 0)):
             resource.setrlimit(kind, (value, value))
     return apply
+
+
+CGROUPS = Path("/sys/fs/cgroup")
+
+
+@contextmanager
+def _worker_cgroups(name, limits):
+    """Cgroups of one worker, made under the grader's own, with its memory, processes and one
+    CPU's worth of time for all its processes together (RLIMIT_AS holds per process only):
+    cgroup v1's memory, pids and cpu hierarchies, or v2 where the grader's cgroup may delegate.
+    Yields the folders to join: none where the grader may make no cgroup (not root, say)."""
+    memory, tasks = str(limits.memory_bytes), str(limits.processes)
+    wanted = {"memory": {"memory.limit_in_bytes": memory, "memory.max": memory,
+                         "memory.swap.max": "0"},
+              "pids": {"pids.max": tasks}, "cpu": {"cpu.cfs_period_us": "100000",
+                                                   "cpu.cfs_quota_us": "100000",
+                                                   "cpu.max": "100000 100000"}}
+    made = []
+    try:
+        for controller, settings in wanted.items():
+            folder = _own_cgroup(controller)
+            if folder is None or os.geteuid() != 0:
+                continue
+            child = folder / name
+            try:
+                child.mkdir(exist_ok=True)
+            except OSError:
+                continue
+            made.append(child)
+            for key, value in settings.items():
+                if (child / key).exists():
+                    try:
+                        (child / key).write_text(value)
+                    except OSError:
+                        pass
+        yield list(dict.fromkeys(made))
+    finally:
+        for child in dict.fromkeys(reversed(made)):
+            for _ in range(50):      # the worker's last processes may take a moment to go
+                try:
+                    child.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _own_cgroup(controller):
+    """This process's cgroup folder for a controller (v1), or its v2 folder; None if neither."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            folder = CGROUPS / controller / path.lstrip("/")
+            return folder if (folder / "cgroup.procs").exists() else None
+    for line in lines:   # v2 only: "0::/path"
+        if line.startswith("0::") and (CGROUPS / "cgroup.controllers").exists():
+            folder = CGROUPS / line[3:].lstrip("/")
+            enabled = (folder / "cgroup.subtree_control").read_text().split() \
+                if (folder / "cgroup.subtree_control").exists() else []
+            return folder if controller in enabled else None
+    return None
 
 
 UID_LOCKS = Path(tempfile.gettempdir()) / "dlscratch-sandbox-uids"
@@ -202,7 +269,10 @@ def run(argv, *, readonly, results, limits=Limits(), env=None):
         command += ["--"] + (_drop_to(uid) if uid is not None else []) + list(argv)
         if uid is None:   # the processes limit counts every process of the grader's own user too
             limits = replace(limits, processes=limits.processes + _tasks_of(os.getuid()))
-        return _run_bounded(command, limits, pass_fds=(results.fileno(), rules.fileno()))
+        with _worker_cgroups(f"dlscratch-worker-{uid if uid is not None else os.getpid()}",
+                             limits) as cgroups:
+            return _run_bounded(command, limits, pass_fds=(results.fileno(), rules.fileno()),
+                                cgroups=cgroups)
 
 
 def run_unsandboxed(argv, *, cwd, results, limits=Limits(), env=None):
@@ -225,13 +295,13 @@ def _tasks_of(uid):
     return count
 
 
-def _run_bounded(command, limits, cwd=None, env=None, pass_fds=()):
+def _run_bounded(command, limits, cwd=None, env=None, pass_fds=(), cgroups=()):
     """Run command with output to a file, killed with its process group at the wall-clock bound."""
     with tempfile.TemporaryFile() as log:
         start = time.monotonic()
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                    cwd=cwd, env=env, start_new_session=True, pass_fds=pass_fds,
-                                   preexec_fn=_set_limits(limits))
+                                   preexec_fn=_set_limits(limits, cgroups))
         try:
             code, timed_out = process.wait(timeout=limits.wall_seconds), False
         except subprocess.TimeoutExpired:

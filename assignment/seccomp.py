@@ -3,7 +3,7 @@
 Namespaces do not separate everything: the kernel's keyrings are kept per uid, so two workers that
 run one after the other under the same uid could pass data through them, and a worker may build
 user namespaces or mounts of its own, which only widens what it can reach of the kernel. The
-filter makes those calls fail with EPERM. It is a classic BPF program (struct sock_filter), written
+filter makes those calls fail with EPERM, and io_uring too, which no worker needs. It is a classic BPF program (struct sock_filter), written
 out here because it is a dozen instructions; bubblewrap loads it with --seccomp.
 """
 import errno
@@ -25,7 +25,9 @@ _CALLS = {
                              "setns": 268, "mount": 40, "umount2": 39, "pivot_root": 41},
                 220, 435),
 }
-NEW_MOUNT_API = (428, 429, 430, 431, 432, 433)   # open_tree .. fspick, the same on both
+# the same numbers on both: io_uring_setup, _enter, _register (a large kernel surface no worker
+# needs) and the new mount API, open_tree .. fspick
+SHARED_NUMBERS = (425, 426, 427, 428, 429, 430, 431, 432, 433)
 
 
 def _program(arch, blocked, clone, clone3):
@@ -34,7 +36,7 @@ def _program(arch, blocked, clone, clone3):
     body = [(LD_W_ABS, 0, 0, ARCH), (JEQ, 0, "kill", arch), (LD_W_ABS, 0, 0, NR)]
     if arch == _CALLS["x86_64"][0]:
         body.append((JGE, "eperm", 0, 0x40000000))       # the x32 ABI's numbers
-    for number in [*blocked.values(), *NEW_MOUNT_API]:
+    for number in [*blocked.values(), *SHARED_NUMBERS]:
         body.append((JEQ, "eperm", 0, number))
     body += [(JEQ, "enosys", 0, clone3),                  # glibc falls back to clone(2), whose
              (JEQ, "clone", 0, clone),                    # flags, unlike clone3's, can be read

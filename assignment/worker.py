@@ -1,11 +1,12 @@
 """Compute one exercise's probes and write each case's outputs as arrays: the grader's worker.
 
-    python -S -B worker.py EXERCISE SEED RESULTS_FD REPOSITORY [SITE_PACKAGES]
+    python -S -B worker.py EXERCISE[:K,K,...] SEED RESULTS_FD REPOSITORY [SITE_PACKAGES]
 
 Runs inside the sandbox against a submission (and, unsandboxed, against the solution for the
 reference). It judges nothing. For case k it appends one record to the file descriptor RESULTS_FD:
 a line "case k npz|error LENGTH" and then LENGTH bytes, the case's .npz file (plain arrays, no
 pickle) or the exception as text, for the grade table. The grader reads both as data.
+EXERCISE:K,K runs only those cases.
 """
 import io
 import os
@@ -24,7 +25,11 @@ def main(exercise, seed, results_fd, repository, *site_packages):
     import probes
     probes.REPOSITORY = probes.Path(repository)
     results = os.fdopen(int(results_fd), "wb", buffering=0)
+    exercise, _, selection = exercise.partition(":")
+    chosen = {int(k) for k in selection.split(",")} if selection else None
     for index, case in enumerate(probes.CASES[exercise]):
+        if chosen is not None and index not in chosen:
+            continue
         try:
             outputs = case.run(np.random.default_rng([int(seed), index]))
             buffer = io.BytesIO()

@@ -262,7 +262,7 @@ def test_grader_says_why_the_probes_of_a_missing_exercise_fail(one_solved_grade)
     _, table, result = one_solved_grade
     relu = next(row for row in result["exercises"] if row["exercise"] == "relu")
     assert relu["failing"] == [case.name for case in CASES["relu"]]
-    assert all(why.startswith("NotImplementedError: relu: implement") for why in relu["reasons"].values())
+    assert all(why.startswith("raised NotImplementedError: relu: implement") for why in relu["reasons"].values())
     assert re.search(r"relu\s+0 / 5\s+relu_float64 \(not implemented\)", table)
 
 
@@ -343,16 +343,19 @@ def test_a_class_is_graded_into_one_json_per_student_a_csv_and_a_plot(tmp_path, 
     folder = tmp_path / "class"
     release.build(folder / "ada", root=ROOT, keep=["affine", "relu"])
     (folder / "bob").mkdir(parents=True)                       # not a repository at all
+    (folder / "=HYPERLINK(1)").mkdir()                          # a formula, as a folder name
     import shutil
     shutil.copytree(student, folder / "cy", symlinks=True)      # nothing done
     documents = grade_class.grade_class(folder, tmp_path / "out", jobs=2, seed=1,
                                         only=["affine", "relu"], sandboxed=not NO_SANDBOX)
-    assert {name: d["earned"] for name, d in documents.items()} == {"ada": 15, "bob": 0, "cy": 0}
+    assert {name: d["earned"] for name, d in documents.items()} == {"ada": 15, "bob": 0, "cy": 0,
+                                                                     "=HYPERLINK(1)": 0}
     assert "no dlscratch/ package" in documents["bob"]["error"]
     assert json.loads((tmp_path / "out" / "ada.json").read_text())["earned"] == 15
     rows = (tmp_path / "out" / "class.csv").read_text().splitlines()
     assert rows[0] == "student,total,affine,relu,error" and rows[1] == "(possible),15,10,5,"
-    assert rows[2] == "ada,15.0,10.0,5.0," and rows[3].startswith("bob,0")
+    assert rows[2].startswith("'=HYPERLINK(1),0")                # shown, never evaluated
+    assert rows[3] == "ada,15.0,10.0,5.0," and rows[4].startswith("bob,0")
     assert (tmp_path / "out" / "distribution.png").stat().st_size > 10_000
 
 

@@ -302,6 +302,98 @@ raise SystemExit(0)
     assert_attack_failed(attack(honest, tmp_path, relu_body=body))
 
 
+BORROWED = '''
+import probes.models as stand_ins
+from dlscratch.models import fc_net as _fc_net
+
+
+def dropout_forward(x, dropout_param):
+    with stand_ins._dropout_with_fixed_masks():
+        return _fc_net.dropout_forward(x, dropout_param)
+
+
+def dropout_backward(dout, cache):
+    return dout * cache
+
+
+def softmax_loss(x, y):
+    model = stand_ins._LeastSquaresClassifier.__new__(stand_ins._LeastSquaresClassifier)
+    model.params = {"W": x, "b": np.zeros(x.shape[1], x.dtype)}
+    loss, grads = model.loss(np.eye(x.shape[0], dtype=x.dtype), y)
+    return loss, grads["W"]
+'''
+
+PATTERN_DROPOUT = '''
+
+def dropout_forward(x, dropout_param):
+    p, n = float(dropout_param["p"]), x.size
+    start = dropout_param.get("seed", 7) % n
+    keep = (np.arange(n) - start) % n < round(p * n)
+    mask = keep.reshape(x.shape).astype(x.dtype) / x.dtype.type(p)
+    return x * mask, mask
+
+
+def dropout_backward(dout, cache):
+    return dout * cache
+'''
+
+
+def appended_to_layers(code):
+    """A prepare step for attack(): append code to the submission's dlscratch/layers.py."""
+    def prepare(submission):
+        path = submission / "dlscratch" / "layers.py"
+        path.write_text(path.read_text() + code)
+    return prepare
+
+
+def test_the_probes_own_helpers_give_away_no_exercise(honest, tmp_path):
+    """The probe code is importable in the sandbox; its stand-ins solve no exercise."""
+    rows = attack(honest, tmp_path, relu_body=None, prepare=appended_to_layers(BORROWED),
+                  exercises=("affine", "dropout", "softmax_loss"))
+    assert_attack_failed(rows, attacked="dropout")
+    assert rows["softmax_loss"]["earned"] == 0, rows["softmax_loss"]
+
+
+def test_a_dropout_mask_that_is_a_pattern(honest, tmp_path):
+    """Kept units in one block placed by the seed: the right fraction, never random."""
+    rows = attack(honest, tmp_path, relu_body=None, prepare=appended_to_layers(PATTERN_DROPOUT),
+                  exercises=("affine", "dropout"))
+    assert_attack_failed(rows, attacked="dropout")
+
+
+def test_forged_reasons_are_marked_as_the_submissions_own(honest, tmp_path):
+    body = """
+import os
+text = b"did not finish: time limit: still running after 60 s (wall clock)"
+for fd in range(3, 64):
+    for i in range(2):
+        try:
+            os.write(fd, b"case %d error %d\\n" % (i, len(text)) + text)
+        except OSError:
+            pass
+raise SystemExit(0)
+"""
+    rows = attack(honest, tmp_path, relu_body=body)
+    assert_attack_failed(rows)
+    assert all(why.startswith("raised did not finish") for why in rows["relu"]["reasons"].values())
+    assert "(time limit)" not in grader.format_table([rows["relu"]])
+
+
+def test_fast_layers_that_call_the_naive_ones_earn_half(tmp_path):
+    """The speed case: a conv_fast that is the naive loop loses it, and half the points."""
+    naive = tmp_path / "naive"
+    release.build(naive, keep=("affine", "relu", "conv_naive"))
+    with open(naive / "dlscratch" / "conv_layers.py", "a") as file:
+        file.write("\n\ndef conv_forward(x, w, b, conv_param):\n"
+                   "    return conv_forward_naive(x, w, b, conv_param)\n\n\n"
+                   "def conv_backward(dout, cache):\n    return conv_backward_naive(dout, cache)\n")
+    rows = {r["exercise"]: r for r in grader.grade(naive, only=("conv_fast",), seed=SEED,
+                                                     references=REFERENCES)}
+    assert rows["conv_fast"]["earned"] == rows["conv_fast"]["possible"] / 2, rows["conv_fast"]
+    assert rows["conv_fast"]["failing"] == ["conv_fast_is_fast_on_64_images_of_32x32"]
+    assert "CPU time" in rows["conv_fast"]["reasons"]["conv_fast_is_fast_on_64_images_of_32x32"]
+
+
 # --- resources: each costs the attacked exercise alone -------------------------------------------
 
 def test_a_swallowed_timeout(honest, tmp_path):
@@ -361,7 +453,7 @@ def test_os_exit_at_import(honest, tmp_path):
     """The package exits while it is imported, but only in the worker of the relu exercise."""
     submission_init = (honest / "dlscratch" / "__init__.py").read_text()
     rows = attack(honest, tmp_path, files={"dlscratch/__init__.py": submission_init +
-                  "\nimport os, sys\nif 'relu' in sys.argv:\n    os._exit(0)\n"})
+                  "\nimport os, sys\nif any(arg.startswith('relu') for arg in sys.argv):\n    os._exit(0)\n"})
     assert_attack_failed(rows)
     assert all("did not finish" in why for why in rows["relu"]["reasons"].values())
 

@@ -25,15 +25,20 @@ class Case:
     name: str
     run: Callable       # rng -> {name: array}; runs in the worker
     judge: Callable     # (submission's outputs, reference outputs) -> None if right, else why
+    cpu_seconds: float = None   # a budget of its own (on the reference machine): a case that
+                                # checks speed runs alone in a worker limited to this much
+    weight: float = 1.0         # its share of the exercise's points, relative to the others
 
 
 CASES = {}   # exercise id -> [Case, ...] in the order they run
 
 
-def probe(exercise, judge=None):
-    """Register the decorated function as a case of `exercise` (judged by `judge`, default close)."""
+def probe(exercise, judge=None, cpu_seconds=None, weight=1.0):
+    """Register the decorated function as a case of `exercise` (judged by `judge`, default close;
+    with cpu_seconds, it runs alone with that CPU budget; weight: its share of the points)."""
     def register(run):
-        CASES.setdefault(exercise, []).append(Case(exercise, run.__name__, run, judge or close))
+        CASES.setdefault(exercise, []).append(Case(exercise, run.__name__, run, judge or close,
+                                                   cpu_seconds, weight))
         return run
     return register
 

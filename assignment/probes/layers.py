@@ -206,14 +206,36 @@ def dropout_judge(student, reference):
     rtol = 1e-5 if x.dtype == np.float64 else 1e-3
     if not np.allclose(out[kept], x[kept] / p, rtol=rtol, atol=rtol):
         return "kept units are not x / p (inverted dropout scales by 1 / p)"
-    if not abs(kept.mean() - p) < 0.03:
-        return f"kept a fraction {kept.mean():.3f} of the units, expected about p = {p}"
+    for name in ("out", "other_seed", "unseeded"):
+        why = _not_random(student[name] != 0, p)
+        if why:
+            return f"{name}: {why}"
     if not np.allclose(dx, np.where(kept, dout / p, 0), rtol=rtol, atol=rtol):
         return "dx is not dout / p where a unit was kept and 0 where it was dropped"
     if not np.array_equal(student["again"], out):
         return "the same seed gave a different mask"
     if np.array_equal(student["other_seed"] != 0, kept) or np.array_equal(student["unseeded"] != 0, kept):
         return "another seed (or no seed) gave the same mask: is the mask drawn at random?"
+    return None
+
+
+def _not_random(kept, p):
+    """Why a keep-mask (rows x columns) does not look like independent draws with probability p.
+
+    Besides the kept fraction, the counts per row and per column must scatter as binomial counts
+    do: their chi-squared statistic lies far from its mean (the number of rows or columns) only
+    for a mask that is a pattern (blocks, stripes, or counts balanced exactly).
+    """
+    if abs(kept.mean() - p) > 0.03:
+        return f"kept a fraction {kept.mean():.3f} of the units, expected about p = {p}"
+    for axis, what in ((1, "row"), (0, "column")):
+        n = kept.shape[axis]
+        counts = kept.sum(axis=axis)
+        chi2 = float(np.sum((counts - n * p) ** 2) / (n * p * (1 - p)))
+        dof = len(counts)
+        if abs(chi2 - dof) > 8 * np.sqrt(2 * dof):   # ~8 standard deviations of chi-squared
+            return f"the kept units per {what} are not spread like random draws (chi-squared " \
+                   f"{chi2:.0f} for {dof} {what}s): is the mask drawn at random?"
     return None
 
 

@@ -41,11 +41,11 @@ def _history(solver, prefix=""):
 
 
 @contextmanager
-def _dropout_with_the_solutions_masks():
-    """Run the models' dropout with the solution's mask recipe, so that a seeded dropout layer gives
-    the same masks in any submission: the fc_net cases check the model's wiring of dropout, and
-    whatever (valid) recipe a student's dropout layer uses to draw its mask is the dropout
-    exercise's business, not this one's."""
+def _dropout_with_fixed_masks():
+    """Run the models' dropout with a fixed mask pattern, the same in any submission: the fc_net
+    cases check how the model wires dropout in, not how a dropout layer draws its mask (that is
+    the dropout exercise's business). The pattern depends on the shape alone, never on the seed,
+    so it is no dropout layer a student could borrow: the dropout probes refuse such masks."""
     from dlscratch import layers
     from dlscratch.models import fc_net
 
@@ -53,8 +53,8 @@ def _dropout_with_the_solutions_masks():
         if dropout_param.get("mode", "train") != "train":
             return x.copy(), None
         p = float(dropout_param["p"])
-        rng = np.random.default_rng(dropout_param.get("seed"))    # no seed: fresh entropy
-        mask = (rng.random(x.shape, dtype=x.dtype) < p).astype(x.dtype) / p
+        kept = (np.arange(x.size).reshape(x.shape) * 7919 % 97) < round(97 * p)
+        mask = kept.astype(x.dtype) / x.dtype.type(p)
         return x * mask, mask
 
     def dropout_backward(dout, cache):
@@ -125,7 +125,7 @@ def fc_net_batchnorm_gradients_and_test_mode(rng):
 @probe("fc_net")
 def fc_net_layernorm_dropout_gradients(rng):
     """Layernorm, seeded dropout, reg: loss, gradients, same mask per batch, no dropout at test time."""
-    with _dropout_with_the_solutions_masks():
+    with _dropout_with_fixed_masks():
         model = _fc_model(rng, normalization="layernorm", dropout_keep_ratio=0.6, reg=0.5)
         X, y = _fc_batch(rng)
         X2, _ = _fc_batch(rng)
@@ -144,7 +144,7 @@ def fc_net_layernorm_dropout_gradients(rng):
 def fc_net_batchnorm_dropout_gradients(rng):
     """Batchnorm followed by seeded dropout (keep 0.5, wide layers): loss and every gradient."""
     from dlscratch.models import FullyConnectedNet
-    with _dropout_with_the_solutions_masks():
+    with _dropout_with_fixed_masks():
         model = FullyConnectedNet([12, 10], input_dim=D_FC, num_classes=C_FC,
                                   normalization="batchnorm", dropout_keep_ratio=0.5,
                                   weight_scale=0.3, dtype=np.float64, seed=4)
@@ -218,9 +218,10 @@ def _blobs(rng, n, num_classes=3, dim=4, dtype=np.float64):
     return (centres[y] + randn(rng, n, dim)).astype(dtype), y
 
 
-class _LinearSoftmax:
-    """A softmax classifier written here, so that the solver's cases need no student model:
-    params W (D, C), b (C,) of the given dtype; loss(X) -> scores, loss(X, y) -> (loss, grads)."""
+class _LeastSquaresClassifier:
+    """A linear classifier trained by least squares to the one-hot labels, written here so that
+    the solver's cases need no student model (and give away no exercise): params W (D, C), b (C,)
+    of the given dtype; loss(X) -> scores, loss(X, y) -> (mean of ½|scores - onehot|², grads)."""
 
     def __init__(self, rng, dim=4, num_classes=3, dtype=np.float64):
         self.params = {"W": (0.3 * randn(rng, dim, num_classes)).astype(dtype),
@@ -231,22 +232,19 @@ class _LinearSoftmax:
         scores = X.astype(W.dtype) @ W + b
         if y is None:
             return scores
-        shifted = scores - scores.max(axis=1, keepdims=True)
-        probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-        n = len(X)
-        loss = -np.mean(np.log(probs[np.arange(n), y]))
-        dscores = probs.copy()
-        dscores[np.arange(n), y] -= 1
-        dscores /= W.dtype.type(n)
-        return loss, {"W": X.astype(W.dtype).T @ dscores, "b": dscores.sum(axis=0)}
+        residual = scores - np.eye(W.shape[1], dtype=W.dtype)[y]
+        n = W.dtype.type(len(X))
+        dscores = residual / n
+        return 0.5 * float(np.sum(residual * residual)) / len(X), \
+            {"W": X.astype(W.dtype).T @ dscores, "b": dscores.sum(axis=0)}
 
 
 @probe("solver_step")
-def solver_sgd_trains_a_softmax_classifier(rng):
-    """Two shuffled epochs of sgd on a softmax classifier: histories and the restored best parameters."""
+def solver_sgd_trains_a_linear_classifier(rng):
+    """Two shuffled epochs of sgd on a linear classifier: histories and the restored best parameters."""
     from dlscratch.solver import Solver
     X, y = _blobs(rng, 20)
-    model = _LinearSoftmax(rng)
+    model = _LeastSquaresClassifier(rng)
     solver = Solver(model, {"X_train": X[:14], "y_train": y[:14], "X_val": X[14:], "y_val": y[14:]},
                     update_rule="sgd", optim_config={"learning_rate": 0.2}, batch_size=4,
                     num_epochs=2, verbose=False, seed=1)
@@ -267,7 +265,7 @@ def solver_uses_a_callable_rule_and_keeps_its_state_per_parameter(rng):
         return w + v, {**config, "velocity": v, "t": config.get("t", 0) + 1}
 
     X, y = _blobs(rng, 15)
-    model = _LinearSoftmax(rng)
+    model = _LeastSquaresClassifier(rng)
     solver = Solver(model, {"X_train": X[:10], "y_train": y[:10], "X_val": X[10:], "y_val": y[10:]},
                     update_rule=momentum, optim_config={"learning_rate": 0.1}, batch_size=4,
                     num_epochs=2, num_train_samples=None, verbose=False, seed=0)
@@ -330,7 +328,7 @@ def solver_float32_model_stays_float32(rng):
     """One epoch of sgd on a float32 classifier: the updated parameters stay float32."""
     from dlscratch.solver import Solver
     X, y = _blobs(rng, 12, dtype=np.float32)
-    model = _LinearSoftmax(rng, dtype=np.float32)
+    model = _LeastSquaresClassifier(rng, dtype=np.float32)
     solver = Solver(model, {"X_train": X, "y_train": y, "X_val": X[:4], "y_val": y[:4]},
                     update_rule="sgd", optim_config={"learning_rate": 0.1}, batch_size=5,
                     num_epochs=1, verbose=False, seed=0)

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import embeddings
 from .._validate import model_dtype, require_sizes
-from ..layers import softmax_loss
+from ..layers import sigmoid, softmax_loss
 from ..rnn_layers import _require_ids
 from ..sparse import RowReader, densify
 
@@ -32,12 +32,6 @@ LOSSES = ("negative_sampling", "softmax")
 def log_sigmoid(x):
     """log σ(x) = -log(1 + e^(-x)), exact for large |x|: min(x, 0) - log(1 + e^(-|x|))."""
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
-
-
-def sigmoid(x):
-    """σ(x) = 1 / (1 + e^(-x)) without overflow warnings (e^(-x) = inf gives the limit 0)."""
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x))
 
 
 class Word2Vec:
