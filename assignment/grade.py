@@ -6,7 +6,8 @@ For every exercise a fresh sandboxed worker (assignment/sandbox.py) runs the exe
 (assignment/probes/) against the submission's package and leaves each case's results as arrays.
 The same probes, with the same secret seed, run against the solution. The grader's process, which
 never imports the submission, compares the two case by case; an exercise earns its points in
-proportion to the cases it passes, out of a count fixed by the probes, never by what ran.
+proportion to the (weighted) cases it passes, out of the cases the probes define, never by what
+ran.
 Nothing the submission prints or writes besides those arrays reaches a score.
 """
 import argparse
@@ -37,6 +38,7 @@ PROBES = Path(__file__).with_name("probes")
 REFERENCE_SECONDS = 0.2    # CPU time of calibration_workload() on an idle 2-core Xeon (2026)
 EXERCISE_LIMITS = sandbox.Limits(wall_seconds=60, cpu_seconds=30)   # on the reference machine
 RESULT_BYTES = 32 << 20    # the most the grader reads of one case's results
+STARTUP_CPU_SECONDS = 1.0  # a worker's start (Python, numpy, the package), added to a case's budget
 
 
 class GradingError(RuntimeError):
@@ -213,7 +215,8 @@ def run_submission(exercise_id, seed, submission, grader_copy, limits, sandboxed
     cases = CASES[exercise_id]
     timed = [k for k, case in enumerate(cases) if case.cpu_seconds]
     found = [None] * len(cases)
-    for selection in [[k for k in range(len(cases)) if k not in timed]] + [[k] for k in timed]:
+    untimed = [k for k in range(len(cases)) if k not in timed]
+    for selection in ([untimed] if untimed else []) + [[k] for k in timed]:
         budget = cases[selection[0]].cpu_seconds if selection[0] in timed else None
         run_limits = limits if budget is None else replace(
             limits, cpu_seconds=int(STARTUP_CPU_SECONDS + budget * slowness) + 1)
@@ -226,23 +229,20 @@ def run_submission(exercise_id, seed, submission, grader_copy, limits, sandboxed
     return found
 
 
-STARTUP_CPU_SECONDS = 1.0   # starting Python and importing numpy and the package, at most
-
-
 def _run_worker(selection, seed, submission, grader_copy, limits, sandboxed, count):
-    """Run one worker on the selected cases ("exercise:k,k"): their results, reasons filled in."""
-    exercise_id = selection
+    """Run one worker on the selected cases ("exercise:k,k"): all `count` results of the
+    exercise, those the worker left none for (or was not asked) as the reason it ended."""
     with tempfile.TemporaryFile() as results:
         fd = str(results.fileno())
         if sandboxed:
             site = ["/opt/site-packages"] if _site_packages() else []
-            argv = [sandbox.python_executable(), "-S", "-B", "/grader/worker.py", exercise_id,
+            argv = [sandbox.python_executable(), "-S", "-B", "/grader/worker.py", selection,
                     str(seed), fd, "/submission", *site]
             ended = sandbox.run(argv, readonly=_worker_mounts(submission, grader_copy),
                                 results=results, limits=limits, env=_WORKER_ENV)
         else:
             argv = [sandbox.python_executable(), "-S", "-B", str(grader_copy / "worker.py"),
-                    exercise_id, str(seed), fd, str(submission), *_site_packages()]
+                    selection, str(seed), fd, str(submission), *_site_packages()]
             with tempfile.TemporaryDirectory() as scratch:
                 ended = sandbox.run_unsandboxed(argv, cwd=scratch, results=results, limits=limits,
                                                 env=_WORKER_ENV)
