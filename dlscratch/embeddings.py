@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 
 def unit_rows(vectors):
@@ -179,25 +180,8 @@ def similarity_correlation(vectors, vocab, pairs):
     second = unit[[vocab.id_of(b) for _, b, _ in known]]
     cosines = np.sum(first * second, axis=1)
     human = np.array([s for _, _, s in known])
-    return spearman(cosines, human), len(known), len(pairs) - len(known)
-
-
-def spearman(x, y):
-    """Spearman's rank correlation of two equally long sequences (ties get their average rank)."""
-    return float(np.corrcoef(average_ranks(x), average_ranks(y))[0, 1])
-
-
-def average_ranks(values):
-    """Ranks 1..n of values (n,), tied values sharing the mean of their ranks."""
-    values = np.asarray(values, dtype=np.float64)
-    order = np.argsort(values, kind="stable")
-    sorted_values = values[order]
-    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
-    ends = np.r_[starts[1:], len(values)]
-    mean_rank_of_group = (starts + ends + 1) / 2                    # ranks start+1 .. end
-    ranks = np.empty(len(values))
-    ranks[order] = np.repeat(mean_rank_of_group, ends - starts)
-    return ranks
+    rho = stats.spearmanr(cosines, human)[0]   # ties get their average rank
+    return float(rho), len(known), len(pairs) - len(known)
 
 
 # ------------------------------------------------------------------------------------------------

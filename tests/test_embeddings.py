@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from dlscratch.embeddings import (analogy, analogy_accuracy, average_ranks, most_similar, pca_2d,
+from dlscratch.embeddings import (analogy, analogy_accuracy, most_similar, pca_2d,
                                   read_analogy_questions, read_similarity_pairs,
-                                  similarity_correlation, spearman)
+                                  similarity_correlation)
 from dlscratch.words import WordVocab
 
 WORDS = ["king", "queen", "man", "woman", "paris", "france", "rome", "italy", "apple"]
@@ -71,13 +71,15 @@ def test_analogy_accuracy_counts_per_section_and_skips_unknown_words(toy):
     assert "family" in report.table() and "75.0%" in report.table()
 
 
-def test_spearman_with_ties_matches_scipy():
-    stats = pytest.importorskip("scipy.stats")
-    rng = np.random.default_rng(0)
-    x, y = rng.integers(0, 5, 40), rng.normal(size=40)
-    assert spearman(x, y) == pytest.approx(stats.spearmanr(x, y)[0], rel=1e-12)
-    assert list(average_ranks([10, 20, 20, 5])) == [2, 3.5, 3.5, 1]
-    assert spearman([1, 2, 3], [30, 20, 10]) == pytest.approx(-1)
+def test_similarity_correlation_ranks_ties_by_their_average_rank():
+    vocab = WordVocab(["a", "b", "c", "d"], np.ones(4))
+    # cosines of the pairs: 1, 0, 0 (a tie) and -1; an unknown word's pair is skipped
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
+    pairs = [("a", "c", 3.0), ("a", "b", 2.0), ("b", "c", 2.0), ("a", "d", 1.0), ("a", "zz", 9.0)]
+    assert similarity_correlation(vectors, vocab, pairs) == (pytest.approx(1.0), 4, 1)
+    # ranks 4, 2.5, 2.5, 1 against 1, 3.5, 3.5, 2: a Pearson correlation of -1.5 / 4.5
+    pairs[0] = ("a", "c", 0.0)
+    assert similarity_correlation(vectors, vocab, pairs)[0] == pytest.approx(-1 / 3, abs=1e-12)
 
 
 def test_similarity_correlation_over_known_pairs(toy, tmp_path):
