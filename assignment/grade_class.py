@@ -99,9 +99,9 @@ def plot_distribution(path, documents, exercises):
     ax.scatter(np.arange(len(exercises)) + jitter, shares, s=12, alpha=0.6, color="tab:blue",
                label=f"one student ({len(documents)} in all)")
     ax.set_xticks(range(len(exercises)), [e for e, _ in exercises], rotation=60, ha="right")
-    ax.set(ylim=(-0.05, 1.05), ylabel="share of the exercise's points",
-           title="Scores across the class, per exercise")
-    ax.legend(loc="lower left")
+    ax.set(ylim=(-0.05, 1.05), xlabel="exercise", ylabel="share of the exercise's points")
+    ax.set_title("Scores across the class, per exercise\n(boxes: quartiles and median)", pad=24)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)   # above the plot
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
