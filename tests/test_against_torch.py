@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from torch_reference import F, needs_torch, torch
+from torch_reference import (F, assert_close, close, n, needs_torch, r, t, torch,  # noqa: F401
+                             torch_grads)  # (r: a fixture)
 
 pytestmark = needs_torch
 
@@ -10,27 +11,6 @@ from dlscratch import layers as L  # noqa: E402
 from dlscratch import optimizations as opt  # noqa: E402
 from dlscratch.gradient_check import rel_error  # noqa: E402
 
-TOL = 1e-8
-
-
-def t(a, grad=True):
-    """A float64/float32 leaf tensor holding a copy of a."""
-    return torch.tensor(np.array(a), requires_grad=grad)
-
-
-def n(tensor):
-    return tensor.detach().numpy()
-
-
-def torch_grads(out, dout, *leaves):
-    """Backpropagate dout through out and return the gradients of the leaves as arrays."""
-    out.backward(torch.tensor(dout) if dout is not None else None)
-    return [n(leaf.grad) for leaf in leaves]
-
-
-@pytest.fixture
-def r():
-    return np.random.default_rng(0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -45,8 +25,8 @@ def test_affine_multidimensional(r):
     tx, tw, tb = t(x), t(w), t(b)
     tout = tx.reshape(4, -1) @ tw + tb
     gx, gw, gb = torch_grads(tout, dout, tx, tw, tb)
-    assert rel_error(out, n(tout)) < TOL
-    assert rel_error(dx, gx) < TOL and rel_error(dw, gw) < TOL and rel_error(db, gb) < TOL
+    assert close(out, n(tout))
+    assert close(dx, gx) and close(dw, gw) and close(db, gb)
 
 
 @pytest.mark.parametrize("ours, theirs", [
@@ -64,8 +44,8 @@ def test_elementwise(ours, theirs, r):
     tx = t(x)
     tout = theirs(tx)
     (gx,) = torch_grads(tout, dout, tx)
-    assert rel_error(out, n(tout)) < TOL
-    assert rel_error(dx, gx) < TOL
+    assert close(out, n(tout))
+    assert close(dx, gx)
 
 
 def test_sigmoid_extreme_values_match_torch():
@@ -80,8 +60,8 @@ def test_softmax_loss_vs_cross_entropy(r):
     tx = t(x)
     tloss = F.cross_entropy(tx, torch.tensor(y))
     (gx,) = torch_grads(tloss, None, tx)
-    assert rel_error(loss, tloss.item()) < TOL
-    assert rel_error(dx, gx) < TOL
+    assert close(loss, tloss.item())
+    assert close(dx, gx)
 
 
 def test_svm_loss_vs_torch_hinge(r):
@@ -97,8 +77,8 @@ def test_svm_loss_vs_torch_hinge(r):
     not_y[torch.arange(N), ty] = False
     tloss = (torch.clamp(tx - correct + 1, min=0) * not_y).sum() / N
     (gx,) = torch_grads(tloss, None, tx)
-    assert rel_error(loss, tloss.item()) < TOL
-    assert rel_error(dx, gx) < TOL
+    assert close(loss, tloss.item())
+    assert close(dx, gx)
 
 
 def test_batchnorm_train_vs_torch(r):
@@ -117,14 +97,14 @@ def test_batchnorm_train_vs_torch(r):
     # torch's momentum is the weight of the NEW batch: ours 0.8 is torch's 0.2
     tout = F.batch_norm(tx, trm, trv, tg, tb, training=True, momentum=0.2, eps=1e-5)
     gx, gg, gb = torch_grads(tout, dout, tx, tg, tb)
-    assert rel_error(out, n(tout)) < TOL
-    assert rel_error(dx, gx) < TOL
-    assert rel_error(dgamma, gg) < TOL
-    assert rel_error(dbeta, gb) < TOL
-    assert rel_error(bn["running_mean"], n(trm)) < TOL
+    assert close(out, n(tout))
+    assert close(dx, gx)
+    assert close(dgamma, gg)
+    assert close(dbeta, gb)
+    assert close(bn["running_mean"], n(trm))
     # torch keeps the UNBIASED batch variance; the contract says ours is the biased one
     biased = n(t(x, False).var(dim=0, unbiased=False))
-    assert rel_error(bn["running_var"], 0.8 * rv0 + 0.2 * biased) < TOL
+    assert close(bn["running_var"], 0.8 * rv0 + 0.2 * biased)
     assert rel_error(bn["running_var"], n(trv)) > 1e-3  # so it really is not torch's value
 
 
@@ -140,7 +120,7 @@ def test_batchnorm_test_mode_vs_torch(r):
     tout = F.batch_norm(tx, torch.tensor(rm), torch.tensor(rv), tg, tb, training=False, eps=1e-5)
     gx, gg, gb = torch_grads(tout, dout, tx, tg, tb)
     for ours, theirs in ((out, n(tout)), (dx, gx), (dgamma, gg), (dbeta, gb)):
-        assert rel_error(ours, theirs) < TOL
+        assert close(ours, theirs)
 
 
 def test_layernorm_vs_torch(r):
@@ -154,7 +134,7 @@ def test_layernorm_vs_torch(r):
     tout = F.layer_norm(tx, (D,), tg, tb, eps=1e-5)
     gx, gg, gb = torch_grads(tout, dout, tx, tg, tb)
     for ours, theirs in ((out, n(tout)), (dx, gx), (dgamma, gg), (dbeta, gb)):
-        assert rel_error(ours, theirs) < TOL
+        assert close(ours, theirs)
 
 
 def test_dropout_backward_is_mask_over_p(r):
@@ -169,9 +149,9 @@ def test_dropout_backward_is_mask_over_p(r):
     tx = t(x)
     tout = tx * torch.tensor(kept) / p
     (gx,) = torch_grads(tout, dout, tx)
-    assert rel_error(out, n(tout)) < TOL
-    assert rel_error(dx, gx) < TOL
-    assert rel_error(dx, dout * kept / p) < TOL
+    assert close(out, n(tout))
+    assert close(dx, gx)
+    assert close(dx, dout * kept / p)
 
 
 def test_affine_norm_relu_vs_torch(r):
@@ -184,9 +164,9 @@ def test_affine_norm_relu_vs_torch(r):
     tx, tw, tb, tg, tbeta = leaves
     tout = torch.relu(F.layer_norm(tx.reshape(6, -1) @ tw + tb, (5,), tg, tbeta, eps=1e-5))
     tgrads = torch_grads(tout, dout, *leaves)
-    assert rel_error(out, n(tout)) < TOL
+    assert close(out, n(tout))
     for ours, theirs in zip(grads, tgrads):
-        assert rel_error(ours, theirs) < 1e-7
+        assert_close(ours, theirs)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -241,7 +221,7 @@ def test_update_rule_vs_torch_float64(name):
     w0, ours, theirs = run_both(name, np.float64)
     assert ours.dtype == np.float64
     assert rel_error(ours, w0) > 1e-3  # the weights really moved
-    assert rel_error(ours, theirs) < 1e-10
+    assert_close(ours, theirs)
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))

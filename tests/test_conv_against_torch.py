@@ -2,34 +2,12 @@
 import numpy as np
 import pytest
 
-from torch_reference import F, needs_torch, torch
+from torch_reference import F, assert_close, n, needs_torch, t, torch, torch_grads
 
 pytestmark = needs_torch
 
 from dlscratch import conv_layers as CL  # noqa: E402
-from dlscratch.gradient_check import rel_error  # noqa: E402
 
-TOL = 1e-10
-
-
-def t(a):
-    """A leaf tensor holding a copy of a, tracking gradients."""
-    return torch.tensor(np.array(a), requires_grad=True)
-
-
-def n(tensor):
-    return tensor.detach().numpy()
-
-
-def torch_grads(out, dout, *leaves):
-    """Gradients of sum(out * dout) with respect to the leaves, as arrays."""
-    return [n(g) for g in torch.autograd.grad(out, leaves, torch.tensor(dout))]
-
-
-def assert_close(a, b, tol=TOL):
-    """Equal up to tol relative to the larger array's scale."""
-    assert a.shape == b.shape
-    assert float(np.abs(a - b).max()) <= tol * max(1.0, float(np.abs(b).max()))
 
 
 # (x shape, w shape, stride, pad): non-square kernels, strides that do not tile the input

@@ -2,35 +2,20 @@
 import numpy as np
 import pytest
 
-from torch_reference import F, needs_torch, torch
+from torch_reference import F, close, n, needs_torch, r, t, torch  # noqa: F401  (r: a fixture)
 
 pytestmark = needs_torch
 
 from dlscratch import layers as L  # noqa: E402
 from dlscratch.gradient_check import rel_error  # noqa: E402
 
-TOL = 1e-8
 N, T, D, H = 3, 5, 4, 6
-
-
-def t(a, grad=True):
-    """A float64 leaf tensor holding a copy of a."""
-    return torch.tensor(np.array(a), requires_grad=grad)
-
-
-def n(tensor):
-    return tensor.detach().numpy()
 
 
 def blocks(a, order, axis=-1):
     """The H-wide gate blocks of a along axis, rearranged: blocks(a, [1, 0]) swaps two blocks."""
     return np.concatenate([np.take(a, range(k * H, (k + 1) * H), axis=axis) for k in order],
                           axis=axis)
-
-
-@pytest.fixture
-def r():
-    return np.random.default_rng(0)
 
 
 def inputs(r, gates):
@@ -42,7 +27,7 @@ def inputs(r, gates):
 def assert_all_close(ours, theirs, names):
     for name, a, b in zip(names, ours, theirs):
         assert a.shape == b.shape, name
-        assert rel_error(a, b) < TOL, f"{name}: relative error {rel_error(a, b):.1e}"
+        assert close(a, b), f"{name}: relative error {rel_error(a, b):.1e}"
 
 
 GRAD_NAMES = ("dx", "dh0", "dWx", "dWh", "db")
@@ -62,7 +47,7 @@ def test_rnn_against_a_torch_loop(r):
         states.append(prev)
     th = torch.stack(states, dim=1)
     th.backward(torch.tensor(dh))
-    assert rel_error(h, n(th)) < TOL
+    assert close(h, n(th))
     assert_all_close(grads, [n(leaf.grad) for leaf in leaves], GRAD_NAMES)
 
 
@@ -90,8 +75,8 @@ def test_lstm_against_torch_nn_lstm(r, with_c0):
     th, (_, tc_last) = lstm(tx, (th0, tc0))
     th.backward(torch.tensor(dh))
 
-    assert rel_error(h, n(th)) < TOL
-    assert rel_error(cache.c[-1], n(tc_last[0])) < TOL
+    assert close(h, n(th))
+    assert close(cache.c[-1], n(tc_last[0]))
     torch_grads = [n(tx.grad), n(th0.grad[0]),
                    blocks(n(lstm.weight_ih_l0.grad).T, LSTM_TORCH_FROM_OURS),
                    blocks(n(lstm.weight_hh_l0.grad).T, LSTM_TORCH_FROM_OURS),
@@ -116,7 +101,7 @@ def test_lstm_step_against_torch_lstm_cell(r):
     tx, th, tc = t(x), t(h0), t(c0)
     out_h, out_c = cell(tx, (th, tc))
     (out_h * torch.tensor(dnext_h) + out_c * torch.tensor(dnext_c)).sum().backward()
-    assert rel_error(next_h, n(out_h)) < TOL and rel_error(next_c, n(out_c)) < TOL
+    assert close(next_h, n(out_h)) and close(next_c, n(out_c))
     assert_all_close([dx, dprev_h, dprev_c, dWx, dWh, db],
                      [n(tx.grad), n(th.grad), n(tc.grad),
                       blocks(n(cell.weight_ih.grad).T, LSTM_TORCH_FROM_OURS),
@@ -146,7 +131,7 @@ def test_gru_against_a_torch_loop(r):
     leaves = [t(a) for a in (x, h0, Wx, Wh, b)]
     th = gru_torch_loop(*leaves)
     th.backward(torch.tensor(dh))
-    assert rel_error(h, n(th)) < TOL
+    assert close(h, n(th))
     assert_all_close(grads, [n(leaf.grad) for leaf in leaves], GRAD_NAMES)
 
 
@@ -172,7 +157,7 @@ def test_gru_against_torch_nn_gru(r):
     th, _ = gru(tx, th0)
     th.backward(torch.tensor(dh))
 
-    assert rel_error(h, n(th)) < TOL
+    assert close(h, n(th))
     diagonal = np.eye(H, dtype=bool)
     assert_all_close([dx, dh0, dWx, dWh[:, :2 * H], dWh[:, 2 * H:][diagonal], db],
                      [n(tx.grad), n(th0.grad[0]), n(gru.weight_ih_l0.grad).T,
@@ -204,7 +189,7 @@ def test_gru_step_against_a_torch_step(r):
     leaves = [t(a) for a in (x, h0, Wx, Wh, b)]
     th = gru_torch_loop(leaves[0][:, None].expand(N, T, D), *leaves[1:])[:, 0]
     th.backward(torch.tensor(dnext_h))
-    assert rel_error(next_h, n(th)) < TOL
+    assert close(next_h, n(th))
     assert_all_close(grads, [n(leaf.grad) for leaf in leaves],
                      ("dx", "dprev_h", "dWx", "dWh", "db"))
 
@@ -218,7 +203,7 @@ def test_word_embedding_against_torch(r):
     tW = t(W)
     tout = F.embedding(torch.tensor(ids), tW)
     tout.backward(torch.tensor(dout))
-    assert rel_error(out, n(tout)) < TOL and rel_error(dW, n(tW.grad)) < TOL
+    assert close(out, n(tout)) and close(dW, n(tW.grad))
 
 
 def test_temporal_affine_against_torch(r):
@@ -229,7 +214,7 @@ def test_temporal_affine_against_torch(r):
     leaves = [t(a) for a in (x, w, b)]
     tout = leaves[0] @ leaves[1] + leaves[2]
     tout.backward(torch.tensor(dout))
-    assert rel_error(out, n(tout)) < TOL
+    assert close(out, n(tout))
     assert_all_close(grads, [n(leaf.grad) for leaf in leaves], ("dx", "dw", "db"))
 
 
@@ -242,4 +227,4 @@ def test_temporal_softmax_loss_against_torch(r):
     tloss = (per_step * torch.tensor(mask.ravel(), dtype=torch.float64)).sum() / N
     tloss.backward()
     assert abs(loss - tloss.item()) < 1e-10
-    assert rel_error(dx, n(tx.grad)) < TOL
+    assert close(dx, n(tx.grad))
