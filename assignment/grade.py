@@ -344,6 +344,9 @@ def grade(submission, timeout=600, only=None, seed=None, sandboxed=True, jobs=2,
         require_sandbox()
     seed = secrets.randbelow(2 ** 31) if seed is None else seed
     references = {} if references is None else references
+    unknown = set(only or ()) - set(CASES)
+    if unknown:
+        raise GradingError(f"no exercise called {sorted(unknown)}; the exercises are {sorted(CASES)}")
     slowness = measured_slowness()
     limits = scaled_limits(slowness, exercise_limits)
     deadline = time.monotonic() + timeout * slowness
@@ -418,11 +421,11 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def result_document(submission, rows):
-    """What the JSON file holds for one submission."""
-    return {"submission": str(Path(submission).resolve()),
+def result_document(submission, rows, seed=None, possible=None):
+    """What the JSON file holds for one submission (possible: when there are no rows)."""
+    return {"submission": str(Path(submission).resolve()), "seed": seed,
             "earned": round(sum(r["earned"] for r in rows), 1),
-            "possible": sum(r["possible"] for r in rows), "exercises": rows}
+            "possible": sum(r["possible"] for r in rows) if rows else possible, "exercises": rows}
 
 
 def write_json(path, document):
@@ -451,15 +454,19 @@ def main(argv=None):
     parser.add_argument("--json", help="also write the result as JSON to this file")
     add_common_arguments(parser)
     args = parser.parse_args(argv)
+    seed = secrets.randbelow(2 ** 31) if args.seed is None else args.seed
+    if not args.unsandboxed:
+        print(f"sandbox: {sandbox.describe()}")
     try:
-        rows = grade(args.submission, timeout=args.timeout, only=args.exercise, seed=args.seed,
+        rows = grade(args.submission, timeout=args.timeout, only=args.exercise, seed=seed,
                      sandboxed=not args.unsandboxed)
     except GradingError as error:
         print(f"cannot grade {args.submission}: {error}", file=sys.stderr)
         return 2
     print(format_table(rows))
+    print(f"seed {seed} (grade again with --seed {seed} to repeat this run exactly)")
     if args.json:
-        write_json(args.json, result_document(args.submission, rows))
+        write_json(args.json, result_document(args.submission, rows, seed))
     return 0
 
 

@@ -17,17 +17,23 @@ from pathlib import Path
 
 from .grade import (GradingError, add_common_arguments, compute_references, grade,
                     require_sandbox, result_document, write_json)
+from . import sandbox
 from .release import ROOT, load_registry
 
 
 def grade_class(folder, out, jobs=2, seed=None, **options):
     """Grade every submission under folder; returns {student: result document}."""
     folder, out = Path(folder), Path(out)
-    students = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    entries = sorted(folder.iterdir())
+    students = [p for p in entries if p.is_dir() and not p.name.startswith(".")]
+    for other in entries:
+        if other not in students:
+            print(f"skipped {shown_name(other.name)}: not a submission folder", flush=True)
     if not students:
         raise GradingError(f"{folder} holds no submission folders")
     if options.get("sandboxed", True):
         require_sandbox()
+        print(f"sandbox: {sandbox.describe()}", flush=True)
     seed = secrets.randbelow(2 ** 31) if seed is None else seed
     exercises = [(e.id, e.points) for e in load_registry(ROOT) if not options.get("only")
                  or e.id in options["only"]]
@@ -38,9 +44,10 @@ def grade_class(folder, out, jobs=2, seed=None, **options):
     def one(student):
         try:
             rows = grade(student, seed=seed, references=references, jobs=1, **options)
-            document = result_document(student, rows)
+            document = result_document(student, rows, seed)
         except Exception as error:   # one broken submission must not stop the class
-            document = {**result_document(student, []), "error": f"{type(error).__name__}: {error}"}
+            document = {**result_document(student, [], seed, sum(p for _, p in exercises)),
+                        "error": f"{type(error).__name__}: {error}"}
         write_json(out / f"{student.name}.json", document)   # a folder name holds no '/'
         print(f"{shown_name(student.name)}: {document['earned']:g} / {document['possible']:g}"
               + (f"  ({document['error'][:120]})" if "error" in document else ""), flush=True)
@@ -122,8 +129,8 @@ def main(argv=None):
     except GradingError as error:
         print(f"cannot grade {args.submissions}: {error}", file=sys.stderr)
         return 2
-    print(f"{len(documents)} submissions graded; results in {args.out}/ "
-          "(one JSON per student, class.csv, distribution.png)")
+    print(f"{len(documents)} submissions graded with seed {next(iter(documents.values()))['seed']}; "
+          f"results in {args.out}/ (one JSON per student, class.csv, distribution.png)")
     return 0
 
 

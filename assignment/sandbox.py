@@ -81,8 +81,36 @@ def available():
                            capture_output=True, text=True, timeout=60)
     if probe.returncode != 0:
         return ("bubblewrap cannot create namespaces here (" + probe.stderr.strip()[:200] +
-                "); unprivileged user namespaces may be switched off (sysctl kernel.unprivileged_userns_clone)")
+                "); unprivileged user namespaces may be switched off (sysctl "
+                "kernel.unprivileged_userns_clone on Debian, "
+                "kernel.apparmor_restrict_unprivileged_userns on Ubuntu 24.04), or grade as root")
     return None
+
+
+_BWRAP_HELP = []
+
+
+def _bwrap_has(option):
+    """Whether this bubblewrap knows an option (--size came with 0.7)."""
+    if not _BWRAP_HELP:
+        done = subprocess.run([BWRAP, "--help"], capture_output=True, text=True, timeout=60)
+        _BWRAP_HELP.append(done.stdout + done.stderr)
+    return option in _BWRAP_HELP[0]
+
+
+def describe():
+    """One line saying which protections apply on this machine (printed before grading)."""
+    version = subprocess.run([BWRAP, "--version"], capture_output=True, text=True).stdout.strip()
+    parts = [version or "bubblewrap",
+             "a uid of its own per worker" if os.geteuid() == 0 else "a user namespace per worker",
+             "seccomp filter" if seccomp.filter_bytes() is not None
+             else "no seccomp filter (written for x86_64 and aarch64 only)"]
+    controllers = [c for c in ("memory", "pids", "cpu") if _own_cgroup(c) is not None]
+    parts.append(f"cgroups ({', '.join(controllers)})" if os.geteuid() == 0 and controllers
+                 else "no cgroups: memory and process limits hold per process")
+    if not _bwrap_has("--size"):
+        parts.append("scratch /tmp without a size limit (bubblewrap older than 0.7)")
+    return "; ".join(parts)
 
 
 def python_mounts():
@@ -123,8 +151,8 @@ def _bwrap_prefix(readonly, uid, seccomp_fd=None):
         command += ["--perms", "0755", "--dir", parent]   # bubblewrap would make them 0700
     for source, target in mounts.items():
         command += ["--ro-bind", source, target]
-    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size",
-                str(Limits.scratch_bytes), "--tmpfs", "/tmp"]
+    size = ["--size", str(Limits.scratch_bytes)] if _bwrap_has("--size") else []   # 0.7 and newer
+    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size, "--tmpfs", "/tmp"]
     command += ["--chdir", "/tmp", "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin"]
     if uid is not None:
         # root outside: keep only the right to change uid, which setpriv uses and then drops

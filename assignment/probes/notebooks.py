@@ -17,13 +17,17 @@ def exercise_namespace(notebook, exercise, setup):
     from . import REPOSITORY
     cells = json.loads((REPOSITORY / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
     sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    mine = [s for s in sources if s.lstrip().startswith(f"# exercise: {exercise}")]
+    marker = f"# exercise: {exercise}"   # on a line of its own, anywhere in the cell (as in the release)
+    mine = [s for s in sources if any(line.strip() == marker for line in s.splitlines())]
     if not mine:
-        raise LookupError(f"{notebook}.ipynb has no cell starting with '# exercise: {exercise}'")
+        raise LookupError(f"{notebook}.ipynb has no cell with the line '{marker}'")
     namespace = {"__name__": "__exercise__"}
     exec(setup, namespace)
     for source in mine:
-        exec(compile(source, f"{notebook}.ipynb[{exercise}]", "exec"), namespace)
+        # IPython's magics and shell lines (%..., !...) mean nothing here: left out
+        python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                           for line in source.splitlines())
+        exec(compile(python, f"{notebook}.ipynb[{exercise}]", "exec"), namespace)
     return namespace
 
 
