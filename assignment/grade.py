@@ -460,7 +460,7 @@ def main(argv=None):
     try:
         rows = grade(args.submission, timeout=args.timeout, only=args.exercise, seed=seed,
                      sandboxed=not args.unsandboxed)
-    except GradingError as error:
+    except (GradingError, sandbox.SandboxUnavailable) as error:
         print(f"cannot grade {args.submission}: {error}", file=sys.stderr)
         return 2
     print(format_table(rows))

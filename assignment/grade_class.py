@@ -126,7 +126,7 @@ def main(argv=None):
         documents = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed,
                                 timeout=args.timeout, only=args.exercise,
                                 sandboxed=not args.unsandboxed)
-    except GradingError as error:
+    except (GradingError, sandbox.SandboxUnavailable) as error:
         print(f"cannot grade {args.submissions}: {error}", file=sys.stderr)
         return 2
     print(f"{len(documents)} submissions graded with seed {next(iter(documents.values()))['seed']}; "
