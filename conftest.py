@@ -67,7 +67,7 @@ def pytest_report_teststatus(report, config):
 
 def missing_exercises(root=ROOT):
     """{exercise id: [where its code goes]} for every exercise whose stub is still in place."""
-    registry = root / "dlscratch" / "exercises.py"
+    registry = root / "assignment" / "exercises.py"
     if not registry.is_file():
         return {}
     namespace = {}

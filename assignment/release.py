@@ -4,7 +4,7 @@
 
 --keep leaves the named exercises' solutions in place (the grader's own tests use it to build a
 release with exactly one exercise done). The release fails loudly, naming file and line, on a
-malformed fence or a fence that no exercise in dlscratch/exercises.py covers.
+malformed fence or a fence that no exercise in assignment/exercises.py covers.
 """
 import argparse
 import importlib.util
@@ -21,12 +21,15 @@ from .fences import (EXERCISE_LINE, FenceError, find_regions, functions_by_line,
 ROOT = Path(__file__).resolve().parent.parent
 # what stays in the instructors' repository
 INSTRUCTOR_ONLY = (".ci/", "assignment/", "tests/test_assignment.py", "tests/test_grader_attacks.py")
+# ...except the registry, which the students' notebooks and test summary read too
+REGISTRY = "assignment/exercises.py"
+SHIPPED = ("assignment/__init__.py", REGISTRY)
 KEEP_OUTPUT_TAG = "keep_output"
 
 
 def load_registry(root):
-    """The EXERCISES tuple of root/dlscratch/exercises.py (loaded from that file, not sys.path)."""
-    spec = importlib.util.spec_from_file_location("_exercises", root / "dlscratch" / "exercises.py")
+    """The EXERCISES tuple of root/assignment/exercises.py (loaded from that file, not sys.path)."""
+    spec = importlib.util.spec_from_file_location("_exercises", Path(root) / REGISTRY)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.EXERCISES
@@ -74,7 +77,7 @@ class Release:
             cover = f"{rel}:{qualname}"
             if cover not in self.owner:
                 raise FenceError(f"{rel}:{line}: the solution in {qualname} belongs to no exercise; "
-                                 f"add '{cover}' to an exercise's covers in dlscratch/exercises.py")
+                                 f"add '{cover}' to an exercise's covers in {REGISTRY}")
             self.covered.add(cover)
             exercise = self.owner[cover]
             if exercise.id in self.keep:
@@ -116,7 +119,7 @@ class Release:
         exercise = next((e for e in self.exercises if e.id == ids[0]), None)
         if exercise is None or rel not in exercise.covers:
             raise FenceError(f"{rel}: cell {index}: exercise {ids[0]!r} does not list {rel} in "
-                             "its covers in dlscratch/exercises.py")
+                             f"its covers in {REGISTRY}")
         self.covered.add(rel)
         return exercise
 
@@ -124,7 +127,7 @@ class Release:
         """Fail if the registry names code that has no solution fence (a stale registry)."""
         missing = sorted(set(self.owner) - self.covered)
         if missing:
-            raise FenceError("dlscratch/exercises.py lists code without a solution fence: "
+            raise FenceError(f"{REGISTRY} lists code without a solution fence: "
                              + ", ".join(missing))
 
 
@@ -142,13 +145,18 @@ def student_readme(root, exercises):
     return template.replace("{exercise_table}", table)
 
 
+def instructor_only(rel):
+    """Whether the file rel stays in the instructors' repository, out of the student version."""
+    return rel.startswith(INSTRUCTOR_ONLY) and rel not in SHIPPED
+
+
 def build(dest, root=ROOT, keep=()):
     """Write the student repository into dest (replacing it); returns the number of files."""
     root, dest = Path(root), Path(dest)
     release = Release(root, keep)
     outputs = {}
     for rel in repository_files(root):
-        if rel.startswith(INSTRUCTOR_ONLY):
+        if instructor_only(rel):
             continue
         source = root / rel
         if rel.endswith(".py"):

@@ -55,11 +55,11 @@ def load_corpus(args):
     """(training sentences as lists of words, analogy questions) for the chosen corpus."""
     if args.text8:
         from dlscratch.embeddings import read_analogy_questions
-        from dlscratch.words import analogy_questions_path, load_text8
+        from dlscratch.data.words import analogy_questions_path, load_text8
         words = load_text8(max_words=args.text8)
         sentences = [words[i:i + 1000] for i in range(0, len(words), 1000)]   # as word2vec does
         return sentences, read_analogy_questions(analogy_questions_path())
-    from dlscratch.planted_corpus import planted_corpus
+    from dlscratch.data.planted_corpus import planted_corpus
     corpus = planted_corpus(num_sentences=args.sentences, seed=0)
     return corpus["train"], corpus["questions"]
 
@@ -69,7 +69,7 @@ def train_dlscratch(architecture, sentences, vocab, batch, seed):
     import numpy as np
     from dlscratch.models import CBOW, SkipGram
     from dlscratch.solver import Solver
-    from dlscratch.words import CBOWExamples, SkipGramExamples
+    from dlscratch.data.words import CBOWExamples, SkipGramExamples
 
     model_class, examples_class = {"skip-gram": (SkipGram, SkipGramExamples),
                                    "CBOW": (CBOW, CBOWExamples)}[architecture]
@@ -88,9 +88,9 @@ def train_dlscratch(architecture, sentences, vocab, batch, seed):
 
 
 def train_gensim(architecture, sentences, seed):
-    """Train one epoch with gensim; return (seconds, vectors, WordVocab in gensim's order)."""
+    """Train one epoch with gensim; return (seconds, vectors, Vocabulary in gensim's order)."""
     from gensim.models import Word2Vec
-    from dlscratch.words import WordVocab
+    from dlscratch.data.vocabulary import Vocabulary
 
     model = Word2Vec(sg=int(architecture == "skip-gram"), alpha=RATES[architecture], workers=1,
                      seed=seed, epochs=1, **SETTINGS)
@@ -100,7 +100,7 @@ def train_gensim(architecture, sentences, seed):
     seconds = time.perf_counter() - start
     words = model.wv.index_to_key
     counts = [model.wv.get_vecattr(w, "count") for w in words]
-    return seconds, model.wv.vectors, WordVocab(words, counts)
+    return seconds, model.wv.vectors, Vocabulary(words, (), counts, characters=False)
 
 
 def main(argv=None):
@@ -111,10 +111,10 @@ def main(argv=None):
         print("gensim is not installed: pip install -e '.[bench]' (or make bench)", file=sys.stderr)
         return 2
     from dlscratch.embeddings import analogy_accuracy
-    from dlscratch.words import WordVocab
+    from dlscratch.data.vocabulary import Vocabulary
 
     sentences, questions = load_corpus(args)
-    vocab = WordVocab.from_sentences(sentences, min_count=SETTINGS["min_count"])
+    vocab = Vocabulary.from_sentences(sentences, min_count=SETTINGS["min_count"])
     num_words = sum(len(s) for s in sentences)
     print(f"corpus: {num_words:,} words, {len(vocab):,} in the vocabulary; gensim {gensim.__version__}; "
           f"one thread; {args.rounds} rounds; dlscratch batch {args.batch} positions")

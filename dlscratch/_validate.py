@@ -49,6 +49,25 @@ def require_labels(where, y, n, num_classes):
                          f"got values from {y.min()} to {y.max()}")
 
 
+def require_ids(where, name, ids, shape, vocab_size):
+    """Check that ids is an integer array of `shape` with values in [0, vocab_size)."""
+    if not isinstance(ids, np.ndarray) or not np.issubdtype(ids.dtype, np.integer):
+        kind = ids.dtype if isinstance(ids, np.ndarray) else type(ids).__name__
+        raise TypeError(f"{where}: {name} must be an integer numpy array of ids, got {kind}")
+    require_shape(where, name, ids, shape)
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        raise ValueError(f"{where}: {name} must lie in [0, {vocab_size}), "
+                         f"got values from {ids.min()} to {ids.max()}")
+
+
+def require_mode(where, param):
+    """Read and check the 'mode' entry of a bn/dropout parameter dict."""
+    mode = param.get("mode", "train")
+    if mode not in ("train", "test"):
+        raise ValueError(f"{where}: mode must be 'train' or 'test', got {mode!r}")
+    return mode
+
+
 def require_sizes(where, **sizes):
     """Check that each size (a layer's width, a vocabulary, a number of filters) is an int >= 1."""
     for name, size in sizes.items():

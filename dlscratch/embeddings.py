@@ -1,7 +1,7 @@
 """Questions to ask word vectors: neighbours, analogies, similarity scores, a 2-D picture.
 
 Every function takes the vectors (V, D), one row per word id, and a vocabulary with `id_of(word)`,
-`words` and `in` (dlscratch.words.WordVocab), so it works for any embedding matrix: ours, or
+`tokens` and `in` (dlscratch.data.vocabulary.Vocabulary), so it works for any embedding matrix: ours, or
 gensim's in the benchmark.
 
 Analogy files use the format of word2vec's questions-words.txt: a line ": name" starts a section,
@@ -46,7 +46,7 @@ def _best(similarities, vocab, k, exclude):
     similarities = similarities.astype(np.float64)
     similarities[exclude] = -np.inf
     top = np.argsort(-similarities, kind="stable")[:k]
-    return [(vocab.words[i], float(similarities[i])) for i in top]
+    return [(vocab.tokens[i], float(similarities[i])) for i in top]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ and `higher_is_better` to report its own validation metric (perplexity, token ac
 
 Two extensions serve the word-vector models, whose data and gradients are too big to handle whole:
 - X_train (or X_val) may be an example set instead of an array, with y_train (y_val) None: len(X)
-  positions, and X[positions] -> (X_batch, y_batch), made on the fly (dlscratch.words).
+  positions, and X[positions] -> (X_batch, y_batch), made on the fly (dlscratch.data.words).
 - A model may define `sparse_loss(X, y)`, used for training instead of `loss`, whose gradients may
   be dlscratch.sparse.RowGradient objects holding only the rows a batch touched. With sgd those
   rows are updated in place; every other rule gets the full gradient.

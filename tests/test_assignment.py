@@ -64,9 +64,9 @@ MODULE = f'''def double(x):
 def small_repository(root, module=MODULE, registry=REGISTRY, cell="# exercise: double\n"):
     """A minimal course repository with one exercise, as the release tool expects it."""
     (root / "dlscratch").mkdir(parents=True)
-    (root / "dlscratch" / "exercises.py").write_text(registry)
-    (root / "dlscratch" / "mod.py").write_text(module)
     (root / "assignment").mkdir()
+    (root / "assignment" / "exercises.py").write_text(registry)
+    (root / "dlscratch" / "mod.py").write_text(module)
     (root / "assignment" / "STUDENT_README.md").write_text("Exercises:\n{exercise_table}\n")
     (root / "notebooks").mkdir()
     source = f"{cell}{BEGIN}\nanswer = double(21)\n{END}\nprint(answer)"
@@ -87,7 +87,9 @@ def test_release_stubs_python_and_notebook_solutions(tmp_path):
     assert "# YOUR CODE HERE" in cell.source and "double(21)" not in cell.source
     assert cell.outputs == [] and cell.execution_count is None
     assert "| `double` | 01_intro | 5 |" in (tmp_path / "student" / "README.md").read_text()
-    assert not (tmp_path / "student" / "assignment").exists()
+    shipped = {p.relative_to(tmp_path / "student").as_posix()
+               for p in (tmp_path / "student" / "assignment").iterdir()}
+    assert shipped == {"assignment/exercises.py"}      # the registry only, no tool
 
 
 def test_release_can_keep_one_exercise_solved(tmp_path):
@@ -138,7 +140,7 @@ def solution_only_lines():
     inside, outside = set(), set()
     for rel in release.repository_files(ROOT):
         path = ROOT / rel
-        if rel.startswith(release.INSTRUCTOR_ONLY):
+        if release.instructor_only(rel):
             continue
         if rel.endswith(".py"):
             chunks = [path.read_text().split("\n")]
@@ -170,10 +172,12 @@ def test_nothing_of_a_solution_survives_the_release(student):
 
 def test_release_is_complete_and_every_python_file_compiles(student):
     for needed in ("Makefile", "pyproject.toml", "environment.yml", "README.md", "conftest.py",
-                   "datasets/fetch.py", "dlscratch/exercises.py", "notebooks/01_fully_connected_nets.ipynb"):
+                   "datasets/fetch.py", "assignment/exercises.py", "notebooks/01_fully_connected_nets.ipynb"):
         assert (student / needed).is_file(), needed
-    for instructor_only in (".ci", "assignment", "tests/test_assignment.py"):
+    for instructor_only in (".ci", "assignment/release.py", "assignment/grade.py", "assignment/probes",
+                            "assignment/sandbox.py", "tests/test_assignment.py"):
         assert not (student / instructor_only).exists(), instructor_only
+    assert sorted(p.name for p in (student / "assignment").iterdir()) == ["__init__.py", "exercises.py"]
     for path in student.rglob("*.py"):
         compile(path.read_text(), str(path), "exec")
 
@@ -409,7 +413,7 @@ def test_an_unsolved_release_ends_with_every_missing_exercise_and_stops_its_note
     assert f"{len(ids)} exercises not implemented yet" in out
     for exercise in ids:
         assert len(re.findall(rf"^{exercise} ", summary, re.MULTILINE)) == 1, exercise
-    assert "affine_forward in dlscratch/layers.py" in summary
+    assert "affine_forward in dlscratch/layers/core.py" in summary
     assert "01_fully_connected_nets.ipynb stopped at Cell 3, which needs exercise 'affine'" in out
     assert "FAILED" not in out and "NameError" not in out and "Traceback" not in out
     assert len(out.splitlines()) < 80

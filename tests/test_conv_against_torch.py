@@ -6,7 +6,7 @@ from torch_reference import F, assert_close, n, needs_torch, t, torch, torch_gra
 
 pytestmark = needs_torch
 
-from dlscratch import conv_layers as CL  # noqa: E402
+from dlscratch import layers as L  # noqa: E402
 
 
 
@@ -26,8 +26,8 @@ def test_conv_matches_conv2d(case, fast):
     xshape, wshape, stride, pad = case
     r = np.random.default_rng(0)
     x, w, b = r.standard_normal(xshape), r.standard_normal(wshape), r.standard_normal(wshape[0])
-    forward, backward = ((CL.conv_forward, CL.conv_backward) if fast else
-                         (CL.conv_forward_naive, CL.conv_backward_naive))
+    forward, backward = ((L.conv_forward, L.conv_backward) if fast else
+                         (L.conv_forward_naive, L.conv_backward_naive))
     out, cache = forward(x, w, b, {"stride": stride, "pad": pad})
     tx, tw, tb = t(x), t(w), t(b)
     tout = F.conv2d(tx, tw, tb, stride=stride, padding=pad)
@@ -42,13 +42,13 @@ def test_conv_float32_matches_conv2d():
     x = r.standard_normal((8, 3, 16, 16)).astype(np.float32)
     w = (0.2 * r.standard_normal((16, 3, 3, 3))).astype(np.float32)
     b = r.standard_normal(16).astype(np.float32)
-    out, cache = CL.conv_forward(x, w, b, {"stride": 1, "pad": 1})
+    out, cache = L.conv_forward(x, w, b, {"stride": 1, "pad": 1})
     tx, tw, tb = t(x), t(w), t(b)
     tout = F.conv2d(tx, tw, tb, padding=1)
     assert out.dtype == np.float32
     assert_close(out, n(tout), tol=1e-5)
     dout = r.standard_normal(out.shape).astype(np.float32)
-    for ours, theirs in zip(CL.conv_backward(dout, cache), torch_grads(tout, dout, tx, tw, tb)):
+    for ours, theirs in zip(L.conv_backward(dout, cache), torch_grads(tout, dout, tx, tw, tb)):
         assert ours.dtype == np.float32
         assert_close(ours, theirs, tol=1e-5)
 
@@ -71,8 +71,8 @@ def test_max_pool_matches_max_pool2d(case, ties, fast):
     r = np.random.default_rng(2)
     # with many ties both route each window's gradient to its first maximum in row-major order
     x = r.integers(0, 3, size=xshape).astype(np.float64) if ties else r.standard_normal(xshape)
-    forward, backward = ((CL.max_pool_forward, CL.max_pool_backward) if fast else
-                         (CL.max_pool_forward_naive, CL.max_pool_backward_naive))
+    forward, backward = ((L.max_pool_forward, L.max_pool_backward) if fast else
+                         (L.max_pool_forward_naive, L.max_pool_backward_naive))
     param = {"pool_height": kernel[0], "pool_width": kernel[1], "stride": stride}
     out, cache = forward(x, param)
     tx = t(x)
@@ -87,7 +87,7 @@ def test_spatial_batchnorm_matches_batch_norm():
     x = 3 * r.standard_normal((6, 4, 5, 3)) + 2
     gamma, beta = r.standard_normal(4) + 1, r.standard_normal(4)
     bn_param = {"mode": "train", "momentum": 0.9, "eps": 1e-5}
-    out, cache = CL.spatial_batchnorm_forward(x, gamma, beta, bn_param)
+    out, cache = L.spatial_batchnorm_forward(x, gamma, beta, bn_param)
     running_mean = torch.zeros(4, dtype=torch.float64)
     running_var = torch.zeros(4, dtype=torch.float64)
     tx, tg, tb = t(x), t(gamma), t(beta)
@@ -96,7 +96,7 @@ def test_spatial_batchnorm_matches_batch_norm():
                         eps=1e-5)
     assert_close(out, n(tout))
     dout = r.standard_normal(out.shape)
-    for ours, theirs in zip(CL.spatial_batchnorm_backward(dout, cache),
+    for ours, theirs in zip(L.spatial_batchnorm_backward(dout, cache),
                             torch_grads(tout, dout, tx, tg, tb)):
         assert_close(ours, theirs)
     assert_close(bn_param["running_mean"], running_mean.numpy())
@@ -105,13 +105,13 @@ def test_spatial_batchnorm_matches_batch_norm():
     assert_close(bn_param["running_var"], running_var.numpy() * (m - 1) / m)
 
     bn_param["mode"] = "test"
-    out_test, cache_test = CL.spatial_batchnorm_forward(x, gamma, beta, bn_param)
+    out_test, cache_test = L.spatial_batchnorm_forward(x, gamma, beta, bn_param)
     tx = t(x)
     tout = F.batch_norm(tx, torch.tensor(bn_param["running_mean"]),
                         torch.tensor(bn_param["running_var"]), torch.tensor(gamma),
                         torch.tensor(beta), training=False, eps=1e-5)
     assert_close(out_test, n(tout))
-    assert_close(CL.spatial_batchnorm_backward(dout, cache_test)[0], torch_grads(tout, dout, tx)[0])
+    assert_close(L.spatial_batchnorm_backward(dout, cache_test)[0], torch_grads(tout, dout, tx)[0])
 
 
 @pytest.mark.parametrize("G", [1, 2, 3, 6])
@@ -119,11 +119,11 @@ def test_spatial_groupnorm_matches_group_norm(G):
     r = np.random.default_rng(4)
     x = 2 * r.standard_normal((3, 6, 4, 5)) - 1
     gamma, beta = r.standard_normal(6) + 1, r.standard_normal(6)
-    out, cache = CL.spatial_groupnorm_forward(x, gamma, beta, G, {"eps": 1e-5})
+    out, cache = L.spatial_groupnorm_forward(x, gamma, beta, G, {"eps": 1e-5})
     tx, tg, tb = t(x), t(gamma), t(beta)
     tout = F.group_norm(tx, G, tg, tb, eps=1e-5)
     assert_close(out, n(tout))
     dout = r.standard_normal(out.shape)
-    for ours, theirs in zip(CL.spatial_groupnorm_backward(dout, cache),
+    for ours, theirs in zip(L.spatial_groupnorm_backward(dout, cache),
                             torch_grads(tout, dout, tx, tg, tb)):
         assert_close(ours, theirs)

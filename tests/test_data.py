@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlscratch import data
+from dlscratch.data import images as data
 from dlscratch.data import DatasetError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -580,7 +580,7 @@ def test_fetch_main_rejects_unknown_names():
 
 def test_fetch_text8_end_to_end_checks_the_size_and_the_questions(tmp_path):
     from dlscratch.embeddings import read_analogy_questions
-    from dlscratch.words import analogy_questions_path, load_text8, text8_available
+    from dlscratch.data.words import analogy_questions_path, load_text8, text8_available
 
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:

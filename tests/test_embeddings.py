@@ -5,7 +5,7 @@ import pytest
 from dlscratch.embeddings import (analogy, analogy_accuracy, most_similar, pca_2d,
                                   read_analogy_questions, read_similarity_pairs,
                                   similarity_correlation)
-from dlscratch.words import WordVocab
+from dlscratch.data.vocabulary import Vocabulary
 
 WORDS = ["king", "queen", "man", "woman", "paris", "france", "rome", "italy", "apple"]
 
@@ -13,7 +13,7 @@ WORDS = ["king", "queen", "man", "woman", "paris", "france", "rome", "italy", "a
 @pytest.fixture
 def toy():
     """Vectors built so that queen - king = woman - man and france - paris = italy - rome."""
-    vocab = WordVocab(WORDS, np.ones(len(WORDS)))
+    vocab = Vocabulary(WORDS, (), np.ones(len(WORDS)), characters=False)
     royal, person, female = np.eye(6)[0], np.eye(6)[1], np.eye(6)[2]
     city, country, rome_topic, paris_topic = np.eye(6)[3], np.eye(6)[4], np.eye(6)[5], -np.eye(6)[5]
     vectors = np.stack([royal, royal + female, person, person + female,
@@ -72,7 +72,7 @@ def test_analogy_accuracy_counts_per_section_and_skips_unknown_words(toy):
 
 
 def test_similarity_correlation_ranks_ties_by_their_average_rank():
-    vocab = WordVocab(["a", "b", "c", "d"], np.ones(4))
+    vocab = Vocabulary(["a", "b", "c", "d"], (), np.ones(4), characters=False)
     # cosines of the pairs: 1, 0, 0 (a tie) and -1; an unknown word's pair is skipped
     vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
     pairs = [("a", "c", 3.0), ("a", "b", 2.0), ("b", "c", 2.0), ("a", "d", 1.0), ("a", "zz", 9.0)]

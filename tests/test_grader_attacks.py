@@ -57,7 +57,7 @@ def attack(honest, tmp_path, relu_body=UNSOLVED, files=None, exercises=("affine"
     submission = tmp_path / "submission"
     shutil.copytree(honest, submission, symlinks=True)
     if relu_body is not None:
-        layers = submission / "dlscratch" / "layers.py"
+        layers = submission / "dlscratch" / "layers" / "core.py"
         body = "\n".join("    " + line for line in relu_body.strip("\n").splitlines())
         layers.write_text(layers.read_text() + f"\n\ndef relu_forward(x):\n{body}\n")
     for name, text in (files or {}).items():
@@ -170,8 +170,8 @@ raise SystemExit(0)
 def test_reading_the_solutions_and_the_probes_answers(honest, tmp_path):
     body = f"""
 import glob, importlib.util
-for path in ["{ROOT}/dlscratch/layers.py", "/grader/../dlscratch/layers.py",
-             *glob.glob("/tmp/dlscratch-reference-*/*.npz"), *glob.glob("/**/layers.py", recursive=True)]:
+for path in ["{ROOT}/dlscratch/layers/core.py", "/grader/../dlscratch/layers/core.py",
+             *glob.glob("/tmp/dlscratch-reference-*/*.npz"), *glob.glob("/**/core.py", recursive=True)]:
     try:
         spec = importlib.util.spec_from_file_location("solution", path)
         solution = importlib.util.module_from_spec(spec)
@@ -186,10 +186,10 @@ raise RuntimeError("found no solution")
 
 
 def test_a_package_proxying_to_the_instructors(honest, tmp_path):
-    """A module that is a symlink to the instructors' layers.py, and a package path that points there."""
+    """A module that is a symlink to the instructors' layers/core.py, and a package path there."""
     linked = tmp_path / "linked"
     shutil.copytree(honest, linked, symlinks=True)
-    (linked / "dlscratch" / "relu_impl.py").symlink_to(ROOT / "dlscratch" / "layers.py")
+    (linked / "dlscratch" / "relu_impl.py").symlink_to(ROOT / "dlscratch" / "layers" / "core.py")
     body = f"""
 import dlscratch
 dlscratch.__path__.insert(0, "{ROOT / 'dlscratch'}")
@@ -339,10 +339,11 @@ def dropout_backward(dout, cache):
 
 
 def appended_to_layers(code):
-    """A prepare step for attack(): append code to the submission's dlscratch/layers.py."""
+    """A prepare step for attack(): append code to the submission's dlscratch/layers/__init__.py,
+    whose names win over those its files define."""
     def prepare(submission):
-        path = submission / "dlscratch" / "layers.py"
-        path.write_text(path.read_text() + code)
+        path = submission / "dlscratch" / "layers" / "__init__.py"
+        path.write_text(path.read_text() + "\nimport numpy as np\n" + code)
     return prepare
 
 
@@ -383,7 +384,7 @@ def test_fast_layers_that_call_the_naive_ones_earn_half(tmp_path):
     """The speed case: a conv_fast that is the naive loop loses it, and half the points."""
     naive = tmp_path / "naive"
     release.build(naive, keep=("affine", "relu", "conv_naive"))
-    with open(naive / "dlscratch" / "conv_layers.py", "a") as file:
+    with open(naive / "dlscratch" / "layers" / "conv.py", "a") as file:
         file.write("\n\ndef conv_forward(x, w, b, conv_param):\n"
                    "    return conv_forward_naive(x, w, b, conv_param)\n\n\n"
                    "def conv_backward(dout, cache):\n    return conv_backward_naive(dout, cache)\n")

@@ -7,7 +7,8 @@ import pytest
 from dlscratch.gradient_check import check_model_gradients
 from dlscratch.models import RecurrentNet
 from dlscratch.solver import Solver
-from dlscratch.text import CharVocab, stream_chunks
+from dlscratch.data.text import stream_chunks
+from dlscratch.data.vocabulary import Vocabulary
 
 CELLS = ["rnn", "lstm", "gru"]
 V, N, T = 11, 3, 5
@@ -190,11 +191,11 @@ def test_sample_follows_the_model():
 
 
 def test_sample_with_a_vocabulary_and_unseen_characters():
-    vocab = CharVocab.from_text("hello world")
+    vocab = Vocabulary.from_text("hello world")
     model = RecurrentNet(len(vocab), wordvec_dim=4, hidden_dim=8, seed=0, vocab=vocab)
     text = model.sample("hé!", 15, seed=0)          # é and ! are not in the vocabulary
     assert isinstance(text, str) and len(text) == 15
-    assert set(text) <= set("helo wrd") | {CharVocab.unk_char}
+    assert set(text) <= set("helo wrd") | {Vocabulary.unk_char}
     assert text == model.sample("hé!", 15, seed=0)
     assert vocab.encode("hé!").tolist() == [vocab.encode("h")[0], vocab.unk_id, vocab.unk_id]
 
@@ -215,7 +216,7 @@ def test_bad_constructor_arguments_and_inputs():
     with pytest.raises(TypeError, match="dtype"):
         RecurrentNet(V, dtype=np.int32)
     with pytest.raises(ValueError, match="vocab_size"):
-        RecurrentNet(V + 1, vocab=CharVocab("abc"))
+        RecurrentNet(V + 1, vocab=Vocabulary("abc"))
     with pytest.raises(ValueError, match=r"\(N, T\)"):
         small_model("rnn").loss(np.zeros((2, 3)))
 
@@ -226,7 +227,7 @@ def test_bad_constructor_arguments_and_inputs():
 
 def test_solver_learns_a_repeating_text_with_truncated_bptt():
     # the period (17) is longer than a chunk (8), so the model needs the carried state
-    vocab = CharVocab.from_text("abcdefghijklmnopq")
+    vocab = Vocabulary.from_text("abcdefghijklmnopq")
     ids = vocab.encode("abcdefghijklmnopqrstuvw"[:17] * 120)
     X, y = stream_chunks(ids, num_streams=4, seq_length=8)
     model = RecurrentNet(len(vocab), wordvec_dim=8, hidden_dim=32, cell_type="lstm", seed=0,

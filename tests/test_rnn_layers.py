@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from dlscratch import layers as L
-from dlscratch import rnn_layers
 from dlscratch.gradient_check import (eval_numerical_gradient, eval_numerical_gradient_array,
                                       rel_error)
 
@@ -340,11 +339,6 @@ def test_backward_does_not_modify_dout():
         copy = dout.copy()
         backward(dout, cache)
         assert np.array_equal(dout, copy), name
-
-
-def test_layers_are_reexported_by_dlscratch_layers():
-    for name in rnn_layers.__all__:
-        assert getattr(L, name) is getattr(rnn_layers, name)
 
 
 # ------------------------------------------------------------------------------------------------

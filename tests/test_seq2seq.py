@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from dlscratch.data.vocabulary import Vocabulary
 from dlscratch.gradient_check import check_model_gradients
 from dlscratch.models import Seq2Seq
 from dlscratch.solver import Solver
@@ -256,6 +257,31 @@ def test_translate_accepts_lists_of_sequences():
     from_array, _ = model.translate(X, max_length=9)
     assert all(np.array_equal(a, b) for a, b in zip(from_lists, from_array))
     assert weights[1].shape[1] == 2
+
+
+def test_translate_takes_and_returns_strings_through_the_models_vocabularies():
+    pairs = [("ab", "ba"), ("abc", "cba"), ("ca", "ac")]
+    source, target = Vocabulary.from_pairs(pairs)
+    model = Seq2Seq(len(source), len(target), 8, 16, seed=3, source_vocab=source,
+                    target_vocab=target)
+    texts, weights = model.translate(["ab", "cab"], max_length=6)
+    ids, same_weights = model.translate([source.encode("ab"), source.encode("cab")], max_length=6)
+    assert texts == target.decode_batch(ids) and all(set(t) <= set("abc") for t in texts)
+    assert all(np.array_equal(w, v) for w, v in zip(weights, same_weights))
+    one, one_weights = model.translate("cab", max_length=6)
+    assert one == texts[1] and np.array_equal(one_weights, weights[1])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda s, t: Seq2Seq(len(s), len(t), source_vocab=s, target_vocab=t).translate([[4]]) and
+     Seq2Seq(len(s), len(t)).translate(["ab"]), "strings need a model built with source_vocab"),
+    (lambda s, t: Seq2Seq(len(s) + 1, len(t), source_vocab=s), "has 6 ids but its vocab size is 7"),
+    (lambda s, t: Seq2Seq(4, len(t), source_vocab=Vocabulary("abc")), "ids 0, 1, 2 are <pad>"),
+])
+def test_vocabularies_that_do_not_fit_the_model_are_refused(make, message):
+    source, target = Vocabulary.from_pairs([("ab", "ba"), ("b", "a")])
+    with pytest.raises(ValueError, match=message):
+        make(source, target)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import datetime
 import numpy as np
 import pytest
 
-from dlscratch import seq2seq_data as S
+from dlscratch.data import translation as S
 
 MARCH_5_1991 = datetime.date(1991, 3, 5)
 
@@ -80,7 +80,7 @@ def test_date_arrays_are_padded_and_decode_to_the_pairs():
     data = S.load_dates(num_train=500, num_val=50, num_test=50, seed=0)
     X, y = data["X_test"], data["y_test"]
     assert X.dtype == np.int64 and y.shape == (50, 11)       # 10 characters and <end>
-    assert np.all(y[:, 10] == S.Vocabulary.end_id)
+    assert np.all(y[:, 10] == data["target_vocab"].end_id)
     assert X.shape[1] == max(len(s) for split in ("train", "val", "test")
                              for s, _ in data[f"{split}_pairs"])
     assert data["source_vocab"].decode_batch(X) == [s for s, _ in data["test_pairs"]]
@@ -103,20 +103,6 @@ def test_addition_is_correct_and_its_splits_are_disjoint():
     assert data["target_vocab"].decode(data["y_train"][0]) == data["train_pairs"][0][1]
     # the longest: "99+99" -> "198" <end>
     assert data["X_train"].shape[1] == 5 and data["y_train"].shape[1] == 4
-
-
-def test_vocabulary_round_trip_special_ids_and_unknown_characters():
-    vocab = S.Vocabulary("abc-")
-    assert len(vocab) == 8 and vocab.tokens[:4] == ["<pad>", "<start>", "<end>", "<unk>"]
-    assert (vocab.pad_id, vocab.start_id, vocab.end_id, vocab.unk_id) == (0, 1, 2, 3)
-    assert vocab.encode("cab-").tolist() == [6, 4, 5, 7]
-    assert vocab.encode("ab", add_end=True).tolist() == [4, 5, 2]
-    assert vocab.decode(vocab.encode("a-b-c")) == "a-b-c"
-    assert vocab.encode("axb").tolist() == [4, 3, 5] and vocab.decode([4, 3, 5]) == "a?b"
-    assert vocab.decode([1, 4, 5, 2, 6, 0]) == "ab"                   # stops at <end>
-    batch = vocab.encode_batch(["ab", "c", ""], add_end=True)
-    assert batch.tolist() == [[4, 5, 2], [6, 2, 0], [2, 0, 0]]
-    assert vocab.decode_batch(batch) == ["ab", "c", ""]
 
 
 def unordered_operands(pairs):
@@ -145,9 +131,6 @@ def test_operand_splits_fail_clearly_when_the_pairs_cannot_be_shared_out():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: S.Vocabulary("aab"), ValueError, "distinct single characters"),
-    (lambda: S.Vocabulary("ab").decode([9]), ValueError, r"id 9 is not in \[0, 6\)"),
-    (lambda: S.Vocabulary("ab").encode_batch(["abab"], length=3), ValueError, "needs 4 ids"),
     (lambda: S.split_dates((0.5, 0.6)), ValueError, "sum to 1"),
     (lambda: S.date_pairs([], 3), ValueError, "no dates"),
     (lambda: S.load_dates(num_train=-1), ValueError, "num_train must be a non-negative int"),

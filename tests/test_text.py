@@ -1,58 +1,12 @@
-"""dlscratch.text: the character vocabulary, the corpora and the chunks for truncated BPTT."""
+"""dlscratch.data.text: the corpora and the chunks for truncated BPTT."""
 import math
 
 import numpy as np
 import pytest
 
 from dlscratch.data import DatasetError
-from dlscratch.text import (CharVocab, load_stdlib_corpus, load_text_file, stdlib_source_files,
-                            stream_chunks, text_file_available, unigram_perplexity)
-
-
-# ------------------------------------------------------------------------------------------------
-# CharVocab
-# ------------------------------------------------------------------------------------------------
-
-def test_vocab_round_trip_and_ids():
-    vocab = CharVocab.from_text("hello, world")
-    assert len(vocab) == 1 + len(set("hello, world"))
-    assert vocab.chars == sorted(set("hello, world"))       # code-point order: deterministic
-    ids = vocab.encode("hello")
-    assert ids.dtype == np.int64 and ids.min() >= 1
-    assert vocab.decode(ids) == "hello"
-    assert ids[2] == ids[3] == vocab.encode("l")[0]
-
-
-def test_vocab_maps_unseen_characters_to_unk():
-    vocab = CharVocab.from_text("abc")
-    ids = vocab.encode("a€bz\U0001F600")
-    assert ids.tolist() == [1, 0, 2, 0, 0]
-    assert vocab.decode(ids) == f"a{CharVocab.unk_char}b{CharVocab.unk_char}{CharVocab.unk_char}"
-    assert "a" in vocab and "z" not in vocab
-    assert vocab.encode("").shape == (0,)
-
-
-def test_vocab_min_count_and_max_size():
-    text = "aaaa bbb cc d"
-    assert CharVocab.from_text(text, min_count=3).chars == [" ", "a", "b"]
-    assert CharVocab.from_text(text, max_size=2).chars == [" ", "a"]      # the 2 most frequent
-    rare = CharVocab.from_text(text, min_count=2)
-    assert rare.encode("d").tolist() == [rare.unk_id]
-
-
-def test_vocab_handles_non_ascii_text():
-    text = "naïve café — Ωμέγα 😀"
-    vocab = CharVocab.from_text(text)
-    assert vocab.decode(vocab.encode(text)) == text
-
-
-def test_bad_vocab_arguments():
-    with pytest.raises(ValueError, match="distinct"):
-        CharVocab("aab")
-    with pytest.raises(ValueError, match="distinct single"):
-        CharVocab(["ab"])
-    with pytest.raises(ValueError, match=r"\[0, 3\)"):
-        CharVocab("ab").decode([3])
+from dlscratch.data.text import (load_stdlib_corpus, load_text_file, stdlib_source_files,
+                                 stream_chunks, text_file_available, unigram_perplexity)
 
 
 # ------------------------------------------------------------------------------------------------

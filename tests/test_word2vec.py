@@ -5,10 +5,11 @@ import pytest
 from dlscratch.gradient_check import check_model_gradients, rel_error
 from dlscratch.models import CBOW, SkipGram
 from dlscratch.models.word2vec import NoiseSampler
-from dlscratch.planted_corpus import planted_corpus
+from dlscratch.data.planted_corpus import planted_corpus
 from dlscratch.solver import Solver
 from dlscratch.sparse import RowGradient
-from dlscratch.words import CBOWExamples, SkipGramExamples, WordVocab
+from dlscratch.data.vocabulary import Vocabulary
+from dlscratch.data.words import CBOWExamples, SkipGramExamples
 
 V, D, K = 12, 5, 3
 MODELS = {"skipgram": SkipGram, "cbow": CBOW}
@@ -210,7 +211,7 @@ class _NoBar:
 @pytest.fixture(scope="module")
 def small_planted():
     corpus = planted_corpus(num_sentences=20_000, seed=1)
-    vocab = WordVocab.from_sentences(corpus["train"], min_count=5)
+    vocab = Vocabulary.from_sentences(corpus["train"], min_count=5)
     return corpus, vocab
 
 

@@ -1,4 +1,4 @@
-"""The word vocabulary, subsampling, dynamic windows, the planted corpus and text8's loader."""
+"""Subsampling, dynamic windows, the planted corpus and text8's loader."""
 import zipfile
 from collections import Counter
 
@@ -6,21 +6,10 @@ import numpy as np
 import pytest
 
 from dlscratch.data import DatasetError
+from dlscratch.data.planted_corpus import RELATIONS, planted_corpus
+from dlscratch.data.words import (CBOWExamples, ContextWindows, SkipGramExamples, extract_text8,
+                                  keep_probabilities, load_text8)
 from dlscratch.embeddings import read_analogy_questions
-from dlscratch.planted_corpus import RELATIONS, planted_corpus
-from dlscratch.words import (CBOWExamples, ContextWindows, SkipGramExamples, WordVocab,
-                             extract_text8, keep_probabilities, load_text8)
-
-
-def test_vocab_orders_by_count_then_alphabet_and_drops_rare_words():
-    vocab = WordVocab.from_sentences([["b", "a", "c", "a"], ["b", "d", "a"]], min_count=2)
-    assert vocab.words == ["a", "b"] and list(vocab.counts) == [3, 2]
-    assert list(vocab.encode(["d", "b", "zebra", "a"])) == [1, 0]      # unknown words left out
-    assert vocab.decode([1, 0]) == ["b", "a"] and "a" in vocab and "c" not in vocab
-    with pytest.raises(KeyError, match="'c' is not in the vocabulary"):
-        vocab.id_of("c")
-    with pytest.raises(ValueError, match="min_count=9"):
-        WordVocab.from_sentences([["a"]], min_count=9)
 
 
 def test_keep_probabilities_follow_word2vec():

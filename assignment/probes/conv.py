@@ -10,18 +10,18 @@ from . import named, probe, randn, untouched
 
 def _conv_layer(fast):
     """(forward, backward) of the fast or the naive convolution."""
-    from dlscratch import conv_layers
+    from dlscratch import layers
     if fast:
-        return conv_layers.conv_forward, conv_layers.conv_backward
-    return conv_layers.conv_forward_naive, conv_layers.conv_backward_naive
+        return layers.conv_forward, layers.conv_backward
+    return layers.conv_forward_naive, layers.conv_backward_naive
 
 
 def _pool_layer(fast):
     """(forward, backward) of the fast or the naive max pool."""
-    from dlscratch import conv_layers
+    from dlscratch import layers
     if fast:
-        return conv_layers.max_pool_forward, conv_layers.max_pool_backward
-    return conv_layers.max_pool_forward_naive, conv_layers.max_pool_backward_naive
+        return layers.max_pool_forward, layers.max_pool_backward
+    return layers.max_pool_forward_naive, layers.max_pool_backward_naive
 
 
 def _conv_out_shape(x_shape, w_shape, stride, pad):
@@ -248,7 +248,7 @@ def conv_fast_float32_keeps_dtype(rng):
 def conv_fast_accepts_any_memory_layout(rng):
     """Fast convolution of Fortran-ordered, sliced and (C, H, W, N)-stored inputs, and of its own
     output (two chained convolutions, non-contiguous dout)."""
-    from dlscratch import conv_layers
+    from dlscratch import layers
     x, w, b = _conv_arrays(rng, (2, 3, 7, 7), 2, 3, 3)
     conv_param = {"stride": 2, "pad": 1}
     dout = randn(rng, *_conv_out_shape(x.shape, w.shape, 2, 1))
@@ -258,17 +258,17 @@ def conv_fast_accepts_any_memory_layout(rng):
                           .transpose(0, 1, 3, 2), np.repeat(dout, 2, axis=0)[::2]),
                "nlast": (_conv_layout(x), w, _conv_layout(dout))}
     for name, (x_l, w_l, dout_l) in layouts.items():
-        out, cache = conv_layers.conv_forward(x_l, w_l, b, conv_param)
-        dx, dw, db = conv_layers.conv_backward(dout_l, cache)
+        out, cache = layers.conv_forward(x_l, w_l, b, conv_param)
+        dx, dw, db = layers.conv_backward(dout_l, cache)
         outputs.update({f"{name}_out": out, f"{name}_dx": dx, f"{name}_dw": dw, f"{name}_db": db})
     # the second convolution reads the first one's output, in whatever layout it has; pad 0 too
-    first, cache1 = conv_layers.conv_forward(x, w, b, conv_param)
+    first, cache1 = layers.conv_forward(x, w, b, conv_param)
     w2, b2 = randn(rng, 3, 2, 2, 2), randn(rng, 3)
     for pad in (0, 1):
-        second, cache2 = conv_layers.conv_forward(first, w2, b2, {"stride": 1, "pad": pad})
+        second, cache2 = layers.conv_forward(first, w2, b2, {"stride": 1, "pad": pad})
         dsecond = randn(rng, *_conv_out_shape(first.shape, w2.shape, 1, pad))
-        dfirst, dw2, db2 = conv_layers.conv_backward(dsecond, cache2)
-        dx, dw, db = conv_layers.conv_backward(dfirst, cache1)
+        dfirst, dw2, db2 = layers.conv_backward(dsecond, cache2)
+        dx, dw, db = layers.conv_backward(dfirst, cache1)
         outputs.update({f"chain{pad}_out": second, f"chain{pad}_dfirst": dfirst,
                         f"chain{pad}_dw2": dw2, f"chain{pad}_db2": db2,
                         f"chain{pad}_dx": dx, f"chain{pad}_dw": dw, f"chain{pad}_db": db})
@@ -323,7 +323,7 @@ def max_pool_fast_ties_go_to_the_first_maximum(rng):
 def max_pool_fast_reads_the_convolutions_output_layout(rng):
     """Fast max pool of an input stored as (C, H, W, N) (the fast conv's output) and of a
     Fortran-ordered one, with contiguous and matching-layout dout."""
-    from dlscratch import conv_layers
+    from dlscratch import layers
     outputs = {}
     for name, (ph, pw, stride) in {"tiling": (2, 2, 2), "overlapping": (3, 3, 2)}.items():
         x = randn(rng, 2, 4, 8, 8)
@@ -331,8 +331,8 @@ def max_pool_fast_reads_the_convolutions_output_layout(rng):
         for layout, x_l, dout_l in (("nlast", _conv_layout(x), dout),
                                     ("nlast_both", _conv_layout(x), _conv_layout(dout)),
                                     ("fortran", np.asfortranarray(x), dout)):
-            out, cache = conv_layers.max_pool_forward(x_l, _pool_param(ph, pw, stride))
-            dx = conv_layers.max_pool_backward(dout_l, cache)
+            out, cache = layers.max_pool_forward(x_l, _pool_param(ph, pw, stride))
+            dx = layers.max_pool_backward(dout_l, cache)
             outputs.update({f"{name}_{layout}_out": out, f"{name}_{layout}_dx": dx})
     return outputs
 
@@ -365,9 +365,9 @@ def _norm_arrays(rng, shape, dtype=np.float64):
 
 def _batchnorm_run(rng, x, gamma, beta, bn_param, prefix=""):
     """out, dx, dgamma, dbeta and the running statistics of a spatial batchnorm."""
-    from dlscratch import conv_layers
-    out, cache = conv_layers.spatial_batchnorm_forward(x, gamma, beta, bn_param)
-    dx, dgamma, dbeta = conv_layers.spatial_batchnorm_backward(randn(rng, *x.shape, dtype=x.dtype),
+    from dlscratch import layers
+    out, cache = layers.spatial_batchnorm_forward(x, gamma, beta, bn_param)
+    dx, dgamma, dbeta = layers.spatial_batchnorm_backward(randn(rng, *x.shape, dtype=x.dtype),
                                                                cache)
     return {f"{prefix}out": out, f"{prefix}dx": dx, f"{prefix}dgamma": dgamma,
             f"{prefix}dbeta": dbeta, f"{prefix}running_mean": bn_param["running_mean"],
@@ -376,9 +376,9 @@ def _batchnorm_run(rng, x, gamma, beta, bn_param, prefix=""):
 
 def _groupnorm_run(rng, x, gamma, beta, G, gn_param, prefix=""):
     """out, dx, dgamma, dbeta of a spatial groupnorm with G groups."""
-    from dlscratch import conv_layers
-    out, cache = conv_layers.spatial_groupnorm_forward(x, gamma, beta, G, gn_param)
-    dx, dgamma, dbeta = conv_layers.spatial_groupnorm_backward(randn(rng, *x.shape, dtype=x.dtype),
+    from dlscratch import layers
+    out, cache = layers.spatial_groupnorm_forward(x, gamma, beta, G, gn_param)
+    dx, dgamma, dbeta = layers.spatial_groupnorm_backward(randn(rng, *x.shape, dtype=x.dtype),
                                                                cache)
     return {f"{prefix}out": out, f"{prefix}dx": dx, f"{prefix}dgamma": dgamma,
             f"{prefix}dbeta": dbeta}
@@ -429,18 +429,18 @@ def spatial_norms_float32_keep_dtype(rng):
 @probe("spatial_norm")
 def spatial_norms_read_the_convolutions_output_layout(rng):
     """Spatial batchnorm and groupnorm of x and dout stored as (C, H, W, N) (fast conv layout)."""
-    from dlscratch import conv_layers
+    from dlscratch import layers
     x, gamma, beta = _norm_arrays(rng, (3, 4, 3, 5))
     x_l = _conv_layout(x)
     bn_param = {"mode": "train"}
-    out, cache = conv_layers.spatial_batchnorm_forward(x_l, gamma, beta, bn_param)
-    dx, dgamma, dbeta = conv_layers.spatial_batchnorm_backward(_conv_layout(randn(rng, *x.shape)),
+    out, cache = layers.spatial_batchnorm_forward(x_l, gamma, beta, bn_param)
+    dx, dgamma, dbeta = layers.spatial_batchnorm_backward(_conv_layout(randn(rng, *x.shape)),
                                                                cache)
     outputs = {"bn_out": out, "bn_dx": dx, "bn_dgamma": dgamma, "bn_dbeta": dbeta,
                "bn_running_mean": bn_param["running_mean"],
                "bn_running_var": bn_param["running_var"]}
-    out, cache = conv_layers.spatial_groupnorm_forward(x_l, gamma, beta, 2, {})
-    dx, dgamma, dbeta = conv_layers.spatial_groupnorm_backward(_conv_layout(randn(rng, *x.shape)),
+    out, cache = layers.spatial_groupnorm_forward(x_l, gamma, beta, 2, {})
+    dx, dgamma, dbeta = layers.spatial_groupnorm_backward(_conv_layout(randn(rng, *x.shape)),
                                                                cache)
     outputs.update({"gn_out": out, "gn_dx": dx, "gn_dgamma": dgamma, "gn_dbeta": dbeta})
     return outputs
@@ -449,13 +449,13 @@ def spatial_norms_read_the_convolutions_output_layout(rng):
 @probe("spatial_norm")
 def spatial_norms_do_not_modify_inputs(rng):
     """Spatial batchnorm and groupnorm, forward and backward, leave x, gamma, beta, dout alone."""
-    from dlscratch import conv_layers
+    from dlscratch import layers
     outputs = {}
-    layers = {"bn": (conv_layers.spatial_batchnorm_forward, conv_layers.spatial_batchnorm_backward,
+    norms = {"bn": (layers.spatial_batchnorm_forward, layers.spatial_batchnorm_backward,
                      lambda: ({"mode": "train"},)),
-              "gn": (conv_layers.spatial_groupnorm_forward, conv_layers.spatial_groupnorm_backward,
+              "gn": (layers.spatial_groupnorm_forward, layers.spatial_groupnorm_backward,
                      lambda: (2, {}))}
-    for name, (forward, backward, extras) in layers.items():
+    for name, (forward, backward, extras) in norms.items():
         x, gamma, beta = _norm_arrays(rng, (3, 4, 3, 2))
         dout = randn(rng, *x.shape)
         arrays = {"x": x, "gamma": gamma, "beta": beta, "dout": dout}

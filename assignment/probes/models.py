@@ -530,7 +530,7 @@ def recurrent_net_evaluation_skips_negative_targets_and_leaves_the_state(rng):
 def recurrent_net_sampling_is_seeded_and_greedy_follows_the_model(rng):
     """Seeded and greedy samples of every cell, a peaked output bias, text with unseen characters."""
     from dlscratch.models import RecurrentNet
-    from dlscratch.text import CharVocab
+    from dlscratch.data.vocabulary import Vocabulary
     prime = rng.integers(V_RNN, size=3)
     out = {}
     for cell in ("rnn", "lstm", "gru"):
@@ -541,7 +541,7 @@ def recurrent_net_sampling_is_seeded_and_greedy_follows_the_model(rng):
     model = _language_model("lstm")
     model.params["b_out"][3] = 30.0
     out["peaked"] = model.sample(prime[:1], 6, temperature=1.0, seed=0)
-    vocab = CharVocab.from_text("hello world")
+    vocab = Vocabulary.from_text("hello world")
     model = RecurrentNet(len(vocab), wordvec_dim=4, hidden_dim=8, seed=0, vocab=vocab,
                          dtype=np.float64)
     out["text"] = vocab.encode(model.sample("hé!", 10, seed=0))
@@ -553,7 +553,7 @@ def recurrent_net_solver_with_truncated_backpropagation(rng):
     """Two in-order epochs of Adam on streamed chunks, state carried, gradients clipped."""
     from dlscratch.models import RecurrentNet
     from dlscratch.solver import Solver
-    from dlscratch.text import stream_chunks
+    from dlscratch.data.text import stream_chunks
     period = rng.integers(1, 8, size=9)
     X, y = stream_chunks(np.tile(period, 12), num_streams=3, seq_length=6)
     model = RecurrentNet(8, wordvec_dim=4, hidden_dim=8, cell_type="lstm", dtype=np.float64,
@@ -765,7 +765,7 @@ def seq2seq_padding_changes_nothing(rng):
 @probe("seq2seq")
 def seq2seq_encoder_states_and_attention_weights(rng):
     """Encoder states, final state (h, c) at the last real token; attention weights, 0 on padding."""
-    from dlscratch.attention_layers import attention_weights
+    from dlscratch.layers import attention_weights
     from dlscratch.models import Seq2Seq
     out = {}
     for cell in ("lstm", "gru"):

@@ -11,9 +11,9 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 # ------------------------------------------------------------------------------------------------
 
 def _layer(name):
-    """The function `name` of dlscratch.rnn_layers."""
-    from dlscratch import rnn_layers
-    return getattr(rnn_layers, name)
+    """The function `name` of dlscratch.layers."""
+    from dlscratch import layers
+    return getattr(layers, name)
 
 
 def _recurrent_arrays(rng, cell, N, T, D, H, dtype=np.float64, sequence=True):
@@ -348,11 +348,11 @@ def _padding_mask(rng, N, Tk):
 
 def _attention_run(rng, q, k, v, mask, prefix=""):
     """out, weights and dq, dk, dv of an attention for a random dout."""
-    from dlscratch import attention_layers
-    out, cache = attention_layers.attention_forward(q, k, v, mask)
+    from dlscratch import layers
+    out, cache = layers.attention_forward(q, k, v, mask)
     dout = randn(rng, q.shape[0], q.shape[1], v.shape[2], dtype=q.dtype)
-    dq, dk, dv = attention_layers.attention_backward(dout, cache)
-    return {f"{prefix}out": out, f"{prefix}weights": attention_layers.attention_weights(cache),
+    dq, dk, dv = layers.attention_backward(dout, cache)
+    return {f"{prefix}out": out, f"{prefix}weights": layers.attention_weights(cache),
             f"{prefix}dq": dq, f"{prefix}dk": dk, f"{prefix}dv": dv}
 
 
@@ -398,11 +398,11 @@ def attention_float32_keeps_dtype(rng):
 @probe("attention")
 def attention_does_not_modify_inputs(rng):
     """Attention forward and backward leave q, k, v, the mask and dout unchanged."""
-    from dlscratch import attention_layers
+    from dlscratch import layers
     q, k, v = _qkv(rng, 3, 4, 5, 6, 7)
     arrays = {"q": q, "k": k, "v": v, "mask": _padding_mask(rng, 3, 5), "dout": randn(rng, 3, 4, 7)}
     before = {key: a.copy() for key, a in arrays.items()}
-    out, cache = attention_layers.attention_forward(q, k, v, arrays["mask"])
-    results = named("attention", out, attention_layers.attention_backward(arrays["dout"], cache))
+    out, cache = layers.attention_forward(q, k, v, arrays["mask"])
+    results = named("attention", out, layers.attention_backward(arrays["dout"], cache))
     return {**results, **{key: value for name, a in arrays.items()
                           for key, value in untouched(name, before[name], a).items()}}

@@ -1,7 +1,7 @@
 """A language model over characters (or words): embedding -> RNN/LSTM/GRU -> temporal affine.
 
 Trained with truncated backpropagation through time: long text is cut into chunks (see
-dlscratch.text.stream_chunks), and the hidden state at the end of one training chunk is where the
+dlscratch.data.text.stream_chunks), and the hidden state at the end of one training chunk is where the
 next one starts. The state is carried as plain numbers, with no gradient flowing back into the
 previous chunk.
 """
@@ -10,9 +10,9 @@ import math
 import numpy as np
 
 from .._validate import model_dtype, require_sizes
-from ..rnn_layers import (gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward,
-                          rnn_forward, temporal_affine_backward, temporal_affine_forward,
-                          temporal_softmax_loss, word_embedding_backward, word_embedding_forward)
+from ..layers import (gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward,
+                      rnn_forward, temporal_affine_backward, temporal_affine_forward,
+                      temporal_softmax_loss, word_embedding_backward, word_embedding_forward)
 
 # cell type -> (forward, backward, number of gate blocks in Wx, Wh and b)
 CELLS = {"rnn": (rnn_forward, rnn_backward, 1),
@@ -43,7 +43,7 @@ class RecurrentNet:
 
     def __init__(self, vocab_size, wordvec_dim=64, hidden_dim=128, cell_type="lstm",
                  dtype=np.float32, seed=None, carry_state=True, vocab=None):
-        """vocab: an optional vocabulary (e.g. dlscratch.text.CharVocab) of len vocab_size, with
+        """vocab: an optional vocabulary (a dlscratch.data.vocabulary.Vocabulary) of len vocab_size, with
         encode(text) and decode(ids), which lets sample() take and return text."""
         if cell_type not in CELLS:
             raise ValueError(f"cell_type must be one of {sorted(CELLS)}, got {cell_type!r}")

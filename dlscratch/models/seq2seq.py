@@ -10,7 +10,8 @@
     attention=False: hidden = decoder states
     scores = hidden W_out + b_out  (N, Tt, target_vocab_size)
 
-Token ids follow dlscratch.seq2seq_data.Vocabulary: <pad> = 0, <start> = 1, <end> = 2. Rows of X
+Token ids follow a Vocabulary with SEQUENCE_SPECIALS (dlscratch.data.vocabulary): <pad> = 0,
+<start> = 1, <end> = 2. Rows of X
 and y are padded with <pad> on the right; each target row ends with <end>.
 
 Padding never matters. The recurrences hold a sequence's state unchanged at its padded positions,
@@ -27,15 +28,27 @@ import math
 
 import numpy as np
 
-from .._validate import model_dtype, require_sizes
-from ..attention_layers import attention_backward, attention_forward, attention_weights
-from ..layers import tanh_backward, tanh_forward
-from ..rnn_layers import (_require_ids, gru_step_backward, gru_step_forward, lstm_step_backward,
-                          lstm_step_forward, temporal_affine_backward, temporal_affine_forward,
-                          temporal_softmax_loss, word_embedding_backward, word_embedding_forward)
-from ..seq2seq_data import Vocabulary
+from .._validate import model_dtype, require_ids, require_sizes
+from ..layers import (attention_backward, attention_forward, attention_weights,
+                      gru_step_backward, gru_step_forward, lstm_step_backward, lstm_step_forward,
+                      tanh_backward, tanh_forward, temporal_affine_backward,
+                      temporal_affine_forward, temporal_softmax_loss, word_embedding_backward,
+                      word_embedding_forward)
+from ..data.vocabulary import SEQUENCE_SPECIALS, Vocabulary
 
-PAD_ID, START_ID, END_ID = Vocabulary.pad_id, Vocabulary.start_id, Vocabulary.end_id
+PAD_ID, START_ID, END_ID = range(3)      # the order of SEQUENCE_SPECIALS
+
+
+def _check_vocabulary(name, vocab, size):
+    """A Seq2Seq vocabulary must number <pad>, <start>, <end> 0, 1, 2 and have `size` ids."""
+    if vocab is None:
+        return
+    if not isinstance(vocab, Vocabulary) or vocab.specials[:3] != SEQUENCE_SPECIALS[:3]:
+        raise ValueError(f"Seq2Seq: {name} must be a Vocabulary whose ids 0, 1, 2 are <pad>, "
+                         "<start>, <end> (Vocabulary.from_pairs or specials=SEQUENCE_SPECIALS); "
+                         f"got {vocab!r}")
+    if len(vocab) != size:
+        raise ValueError(f"Seq2Seq: {name} has {len(vocab)} ids but its vocab size is {size}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -142,7 +155,15 @@ class Seq2Seq:
     higher_is_better = True
 
     def __init__(self, source_vocab_size, target_vocab_size, wordvec_dim=32, hidden_dim=64,
-                 cell_type="lstm", attention=True, dtype=np.float32, seed=None):
+                 cell_type="lstm", attention=True, dtype=np.float32, seed=None, source_vocab=None,
+                 target_vocab=None):
+        """source_vocab, target_vocab: optional Vocabulary objects with SEQUENCE_SPECIALS (as
+        Vocabulary.from_pairs makes them), of the two sizes; with them `translate` takes and
+        returns strings."""
+        for name, vocab, size in (("source_vocab", source_vocab, source_vocab_size),
+                                  ("target_vocab", target_vocab, target_vocab_size)):
+            _check_vocabulary(name, vocab, size)
+        self.source_vocab, self.target_vocab = source_vocab, target_vocab
         if cell_type not in CELLS:
             raise ValueError(f"cell_type must be one of {sorted(CELLS)}, got {cell_type!r}")
         for name, size in (("source_vocab_size", source_vocab_size),
@@ -277,7 +298,7 @@ class Seq2Seq:
     def _check_source(self, X):
         """X as an int array (N, Ts) of source ids in which every row has a non-<pad> token."""
         X = np.asarray(X)
-        _require_ids("Seq2Seq", "X", X, ("N", "Ts"), self.source_vocab_size)
+        require_ids("Seq2Seq", "X", X, ("N", "Ts"), self.source_vocab_size)
         empty = np.flatnonzero(~(X != PAD_ID).any(axis=1))
         if empty.size:
             raise ValueError(f"Seq2Seq: source rows {empty[:10].tolist()} hold only <pad> "
@@ -287,7 +308,7 @@ class Seq2Seq:
     def _check_target(self, y, N):
         """y as an int array (N, Tt) of target ids, Tt >= 1."""
         y = np.asarray(y)
-        _require_ids("Seq2Seq", "y", y, (N, "Tt"), self.target_vocab_size)
+        require_ids("Seq2Seq", "y", y, (N, "Tt"), self.target_vocab_size)
         if y.shape[1] == 0:
             raise ValueError("Seq2Seq: y needs at least one column (the <end> token)")
         return y
@@ -398,14 +419,19 @@ class Seq2Seq:
         return self._check_source(X)
 
     def translate(self, sequences, beam_width=1, max_length=50):
-        """Translate source id sequences, greedily (beam_width 1) or with beam search.
+        """Translate source sequences, greedily (beam_width 1) or with beam search.
 
-        sequences: a 2-D id array (N, Ts) padded with <pad>, or a list of N id sequences.
+        sequences: a 2-D id array (N, Ts) padded with <pad>, a list of N id sequences, or (for a
+        model built with source_vocab and target_vocab) a string or a list of N strings.
         max_length: the most tokens to generate per sequence, <end> included.
         Returns (outputs, attention): outputs is a list of N int arrays, the generated ids without
-        <end>; attention is a list of N arrays (len(outputs[n]), number of source tokens of row n),
-        row t being the weights output token t gave the source tokens (None without attention).
+        <end> (for strings: the N translated strings, or one string for one string given);
+        attention is a list of N arrays (len(outputs[n]), number of source tokens of row n), row t
+        being the weights output token t gave the source tokens (None without attention).
         """
+        if isinstance(sequences, str) or (isinstance(sequences, (list, tuple)) and sequences
+                                          and all(isinstance(s, str) for s in sequences)):
+            return self._translate_texts(sequences, beam_width, max_length)
         if not isinstance(beam_width, (int, np.integer)) or beam_width < 1:
             raise ValueError(f"translate: beam_width must be a positive int, got {beam_width!r}")
         if not isinstance(max_length, (int, np.integer)) or max_length < 1:
@@ -418,6 +444,20 @@ class Seq2Seq:
             return outputs, None
         real = X != PAD_ID
         return outputs, [w[:n][:, r] for w, n, r in zip(weights, lengths, real)]
+
+    def _translate_texts(self, texts, beam_width, max_length):
+        """translate() of strings, through the model's two vocabularies."""
+        if self.source_vocab is None or self.target_vocab is None:
+            raise ValueError("translate: strings need a model built with source_vocab= and "
+                             "target_vocab= (for example from Vocabulary.from_pairs); otherwise "
+                             "pass id arrays")
+        one = isinstance(texts, str)
+        sources = [self.source_vocab.encode(text) for text in ([texts] if one else texts)]
+        ids, attention = self.translate(sources, beam_width, max_length)
+        outputs = self.target_vocab.decode_batch(ids)
+        if one:
+            return outputs[0], None if attention is None else attention[0]
+        return outputs, attention
 
     # --------------------------------------------------------------------------------------------
     # Evaluation

@@ -21,9 +21,8 @@ noise words to use, which makes the loss a deterministic function (gradient chec
 import numpy as np
 
 from .. import embeddings
-from .._validate import model_dtype, require_sizes
+from .._validate import model_dtype, require_ids, require_sizes
 from ..layers import sigmoid, softmax_loss
-from ..rnn_layers import _require_ids
 from ..sparse import RowReader, densify
 
 LOSSES = ("negative_sampling", "softmax")
@@ -39,8 +38,8 @@ class Word2Vec:
 
     Parameters: W_in (V, D), the word vectors, initialised uniform in ±0.5/D as in word2vec, and
     W_out (V, D), the output vectors, initialised to zero (W_in already breaks the symmetry).
-    word_counts (V,) sets the noise distribution (uniform if None); vocab (a WordVocab, see
-    dlscratch.words) lets the queries take words instead of ids.
+    word_counts (V,) sets the noise distribution (uniform if None); vocab (a Vocabulary of words, see
+    dlscratch.data.vocabulary) lets the queries take words instead of ids.
     """
 
     metric_name = "loss"
@@ -106,7 +105,7 @@ class Word2Vec:
         """Softmax: the labels (N,). Negative sampling: (N, 1 + K) true word then noise words."""
         y = np.asarray(y)
         shape = (n, 1 + self.num_negative) if self.loss_type == "negative_sampling" and y.ndim == 2 else (n,)
-        _require_ids(type(self).__name__, "y", y, shape, self.vocab_size)
+        require_ids(type(self).__name__, "y", y, shape, self.vocab_size)
         if self.loss_type == "negative_sampling" and y.ndim == 1:
             y = np.concatenate([y[:, None], self.noise.sample((n, self.num_negative), self.rng)], axis=1)
         return y
@@ -175,7 +174,7 @@ class Word2Vec:
 
     def _require_vocab(self):
         if self.vocab is None:
-            raise ValueError("this model has no vocabulary: pass vocab=WordVocab(...) to the constructor")
+            raise ValueError("this model has no vocabulary: pass vocab=Vocabulary.from_sentences(...) to the constructor")
         return self.vocab
 
     def most_similar(self, word, k=10):
@@ -200,7 +199,7 @@ class SkipGram(Word2Vec):
 
     def _check_inputs(self, X):
         X = np.asarray(X)
-        _require_ids("SkipGram", "X (centre-word ids)", X, ("N",), self.vocab_size)
+        require_ids("SkipGram", "X (centre-word ids)", X, ("N",), self.vocab_size)
         return X
 
     def _reader(self, X):
@@ -217,7 +216,7 @@ class CBOW(Word2Vec):
     def _check_inputs(self, X):
         X = np.asarray(X)
         padding_as_zero = np.where(X == -1, 0, X) if np.issubdtype(X.dtype, np.integer) else X
-        _require_ids("CBOW", "X (context ids, -1 = none)", padding_as_zero, ("N", "C"),
+        require_ids("CBOW", "X (context ids, -1 = none)", padding_as_zero, ("N", "C"),
                      self.vocab_size)
         if len(X) and not np.all(np.any(X >= 0, axis=1)):
             raise ValueError("every CBOW example needs at least one context word (ids >= 0; -1 pads)")

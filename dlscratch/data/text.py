@@ -8,7 +8,7 @@ model has never seen. A text file fetched into datasets/ (for example tinyshakes
 loaded instead with `load_text_file`.
 
     corpus = load_stdlib_corpus(max_chars=1_000_000, seed=0)
-    vocab = CharVocab.from_text(corpus["train"], min_count=5)
+    vocab = Vocabulary.from_text(corpus["train"], min_count=5)
     X, y = stream_chunks(vocab.encode(corpus["train"]), num_streams=32, seq_length=64)
 """
 import math
@@ -19,73 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DatasetError, data_root
+from .files import DatasetError, data_root
 
 # Folders of the standard library that hold no library code of its own: installed third-party
 # packages, byte-code caches and test suites (which some distributions do not install at all).
 STDLIB_SKIPPED_DIRS = frozenset({"site-packages", "dist-packages", "__pycache__", "test", "tests",
                                  "idle_test"})
 FILE_SEPARATOR = "\n\n"
-
-
-class CharVocab:
-    """Maps characters to integer ids and back. Id 0 is <unk>, the id of every unknown character."""
-
-    unk_id = 0
-    unk_char = "\ufffd"        # what decode() writes for <unk>: the Unicode replacement character
-
-    def __init__(self, chars):
-        """A vocabulary of the given distinct characters, with ids 1, 2, ... in that order."""
-        chars = list(chars)
-        if len(set(chars)) != len(chars) or not all(isinstance(c, str) and len(c) == 1
-                                                    for c in chars):
-            raise ValueError("CharVocab needs distinct single characters")
-        self.chars = chars
-        self._id_of = {c: i for i, c in enumerate(chars, start=1)}
-        # code points sorted, with the id of each: encode() maps a whole text with one searchsorted
-        codes = np.array([ord(c) for c in chars], dtype=np.int64)
-        order = np.argsort(codes)
-        self._sorted_codes = codes[order]
-        self._ids_of_sorted = (order + 1).astype(np.int64)
-
-    @classmethod
-    def from_text(cls, text, min_count=1, max_size=None):
-        """The characters of text seen at least min_count times (at most the max_size commonest).
-
-        Ids follow code-point order, so the same text always gives the same vocabulary.
-        """
-        counts = Counter(text)
-        kept = [c for c, n in counts.most_common(max_size) if n >= min_count]
-        return cls(sorted(kept))
-
-    def __len__(self):
-        """The number of ids, <unk> included."""
-        return len(self.chars) + 1
-
-    def __contains__(self, char):
-        return char in self._id_of
-
-    def __repr__(self):
-        return f"CharVocab({len(self)} ids: <unk> and {len(self.chars)} characters)"
-
-    def encode(self, text):
-        """The ids (len(text),) int64 of the characters of text; unknown characters get unk_id."""
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        ids = np.full(codes.shape, self.unk_id, dtype=np.int64)
-        if len(self.chars):
-            where = np.minimum(np.searchsorted(self._sorted_codes, codes), len(self.chars) - 1)
-            known = self._sorted_codes[where] == codes
-            ids[known] = self._ids_of_sorted[where[known]]
-        return ids
-
-    def decode(self, ids):
-        """The text of a sequence of ids; <unk> becomes unk_char."""
-        table = [self.unk_char, *self.chars]
-        ids = np.asarray(ids).ravel()
-        if ids.size and (ids.min() < 0 or ids.max() >= len(table)):
-            raise ValueError(f"decode: ids must lie in [0, {len(table)}), "
-                             f"got values from {ids.min()} to {ids.max()}")
-        return "".join(table[i] for i in ids.tolist())
 
 
 # ------------------------------------------------------------------------------------------------

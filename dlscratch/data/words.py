@@ -1,7 +1,7 @@
 """Words for word2vec: a vocabulary, the corpora, and (centre, context) examples made on the fly.
 
     corpus = planted_corpus(num_sentences=100_000, seed=0)       # no download needed
-    vocab = WordVocab.from_sentences(corpus["train"], min_count=5)
+    vocab = Vocabulary.from_sentences(corpus["train"], min_count=5)
     train = SkipGramExamples(vocab.encode_sentences(corpus["train"]), vocab.counts, window=5)
     X_batch, y_batch = train[positions]          # the examples centred on those corpus positions
 
@@ -17,70 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DatasetError, data_root
+from .files import DatasetError, data_root
 
 TEXT8_FILENAME = "text8"
 ANALOGY_FILENAME = "questions-words.txt"
-
-
-class WordVocab:
-    """Words and their counts; ids run from the commonest word (0) to the rarest."""
-
-    def __init__(self, words, counts):
-        if len(words) != len(counts) or len(set(words)) != len(words):
-            raise ValueError("WordVocab needs distinct words and one count per word")
-        self.words = list(words)
-        self.counts = np.asarray(counts, dtype=np.int64)
-        self._id_of = {w: i for i, w in enumerate(self.words)}
-
-    @classmethod
-    def from_counts(cls, counter, min_count=5, max_size=None):
-        """The words counted at least min_count times (at most max_size of the commonest);
-        ties in count are ordered alphabetically, so a corpus always gives the same ids."""
-        kept = sorted(((w, n) for w, n in counter.items() if n >= min_count), key=lambda wn: (-wn[1], wn[0]))
-        kept = kept[:max_size]
-        if not kept:
-            raise ValueError(f"no word occurs at least min_count={min_count} times")
-        return cls([w for w, _ in kept], [n for _, n in kept])
-
-    @classmethod
-    def from_sentences(cls, sentences, min_count=5, max_size=None):
-        """The vocabulary of sentences (lists of words); see from_counts."""
-        counter = Counter()
-        for sentence in sentences:
-            counter.update(sentence)
-        return cls.from_counts(counter, min_count, max_size)
-
-    def __len__(self):
-        return len(self.words)
-
-    def __contains__(self, word):
-        return word in self._id_of
-
-    def __repr__(self):
-        return f"WordVocab({len(self)} words, {int(self.counts.sum()):,} tokens)"
-
-    def id_of(self, word):
-        """The id of a known word; a KeyError naming the word otherwise."""
-        try:
-            return self._id_of[word]
-        except KeyError:
-            raise KeyError(f"{word!r} is not in the vocabulary ({len(self)} words, counted at "
-                           "least min_count times in the corpus)") from None
-
-    def encode(self, words):
-        """The ids (n,) int64 of the known words; unknown words are left out, as in word2vec."""
-        ids = [self._id_of.get(w, -1) for w in words]
-        ids = np.array(ids, dtype=np.int64)
-        return ids[ids >= 0]
-
-    def encode_sentences(self, sentences):
-        """encode() for every sentence: a list of id arrays."""
-        return [self.encode(s) for s in sentences]
-
-    def decode(self, ids):
-        """The words of ids."""
-        return [self.words[i] for i in ids]
 
 
 def keep_probabilities(counts, sample=1e-3):

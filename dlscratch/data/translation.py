@@ -15,7 +15,8 @@ the string: no day of the validation or test set appears in the training set in 
 Addition: "16+75" -> "91", with operands of up to max_digits digits; validation and test hold
 pairs of operands that never occur in training in either order (a+b and b+a share a split).
 
-Both tasks are character-level. Ids 0-3 of every vocabulary are <pad>, <start>, <end>, <unk>.
+Both tasks are character-level. Ids 0-3 of every vocabulary are <pad>, <start>, <end>, <unk>
+(dlscratch.data.vocabulary.SEQUENCE_SPECIALS).
 Source rows are right-padded with <pad>; each target row is its characters, then <end>, then
 padding. `load_dates()` and `load_addition()` return the arrays ready for the Solver:
 
@@ -29,8 +30,7 @@ import string
 
 import numpy as np
 
-PAD, START, END, UNK = "<pad>", "<start>", "<end>", "<unk>"
-SPECIAL_TOKENS = (PAD, START, END, UNK)
+from .vocabulary import SEQUENCE_SPECIALS, Vocabulary
 
 FIRST_DATE, LAST_DATE = datetime.date(1950, 1, 1), datetime.date(2049, 12, 31)
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -39,68 +39,6 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 DATE_ALPHABET = string.ascii_letters + string.digits + " ,./-"
 ISO_ALPHABET = string.digits + "-"
 ADDITION_ALPHABET = string.digits + "+"
-
-
-# ------------------------------------------------------------------------------------------------
-# Vocabulary
-# ------------------------------------------------------------------------------------------------
-
-class Vocabulary:
-    """Characters <-> ids; ids 0-3 are <pad>, <start>, <end>, <unk>, then the characters."""
-
-    pad_id, start_id, end_id, unk_id = range(4)
-
-    def __init__(self, chars):
-        """A vocabulary of the distinct single characters `chars`, ids 4, 5, ... in that order."""
-        chars = list(chars)
-        if len(set(chars)) != len(chars) or not all(isinstance(c, str) and len(c) == 1
-                                                    for c in chars):
-            raise ValueError("Vocabulary needs distinct single characters")
-        self.tokens = list(SPECIAL_TOKENS) + chars
-        self._id_of = {c: i for i, c in enumerate(self.tokens) if c not in SPECIAL_TOKENS}
-
-    def __len__(self):
-        """The number of ids, the four special tokens included."""
-        return len(self.tokens)
-
-    def __repr__(self):
-        return f"Vocabulary({len(self)} ids: 4 special tokens and {len(self) - 4} characters)"
-
-    def encode(self, text, add_end=False):
-        """The ids (len(text),) int64 of text's characters (+ <end> if add_end); unknown: <unk>."""
-        ids = [self._id_of.get(c, self.unk_id) for c in text] + ([self.end_id] if add_end else [])
-        return np.array(ids, dtype=np.int64)
-
-    def decode(self, ids):
-        """The text of ids: stops at the first <end>, skips <pad> and <start>, writes <unk> as '?'."""
-        chars = []
-        for i in np.asarray(ids, dtype=np.int64).ravel():
-            if i == self.end_id:
-                break
-            if not 0 <= i < len(self):
-                raise ValueError(f"decode: id {i} is not in [0, {len(self)})")
-            if i == self.unk_id:
-                chars.append("?")
-            elif i > self.unk_id:
-                chars.append(self.tokens[i])
-        return "".join(chars)
-
-    def encode_batch(self, texts, add_end=False, length=None):
-        """The texts as one right-padded int64 array (len(texts), length), by default as long as
-        the longest."""
-        rows = [self.encode(text, add_end) for text in texts]
-        longest = max((len(row) for row in rows), default=0)
-        length = longest if length is None else length
-        if longest > length:
-            raise ValueError(f"encode_batch: a text needs {longest} ids but length is {length}")
-        batch = np.full((len(rows), length), self.pad_id, dtype=np.int64)
-        for row, ids in zip(batch, rows):
-            row[:len(ids)] = ids
-        return batch
-
-    def decode_batch(self, batch):
-        """decode() of every row of a 2-D id array or of every id sequence in a list."""
-        return [self.decode(ids) for ids in batch]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -193,7 +131,7 @@ def load_dates(num_train=10_000, num_val=1_000, num_test=1_000, seed=0):
     pairs = {split: date_pairs(pool, n, seed=seed * 7919 + i)
              for i, (split, pool, n) in enumerate(zip(("train", "val", "test"), pools,
                                                        (num_train, num_val, num_test)))}
-    return _arrays(pairs, Vocabulary(DATE_ALPHABET), Vocabulary(ISO_ALPHABET))
+    return _arrays(pairs, _characters(DATE_ALPHABET), _characters(ISO_ALPHABET))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -249,7 +187,7 @@ def load_addition(num_train=8_000, num_val=1_000, num_test=1_000, max_digits=2, 
     operands = split_operand_pairs((num_train, num_val, num_test), size, seed)
     pairs = {split: addition_pairs(split_operands)
              for split, split_operands in zip(("train", "val", "test"), operands)}
-    return _arrays(pairs, Vocabulary(ADDITION_ALPHABET), Vocabulary(string.digits))
+    return _arrays(pairs, _characters(ADDITION_ALPHABET), _characters(string.digits))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -263,6 +201,23 @@ def _check_counts(where, **counts):
             raise ValueError(f"{where}: {name} must be a non-negative int, got {n!r}")
 
 
+def _characters(alphabet):
+    """The vocabulary of a task's alphabet, in the alphabet's order after the special tokens."""
+    return Vocabulary(alphabet, SEQUENCE_SPECIALS, characters=True)
+
+
+def encode_pairs(pairs, source_vocab, target_vocab, source_length=None, target_length=None):
+    """(X, y) int64 arrays of (source text, target text) pairs, ready for Seq2Seq and the Solver.
+
+    X (N, source_length) holds the sources' ids, y (N, target_length) the targets' ids then <end>;
+    both are padded with <pad> on the right, by default to the longest row.
+    """
+    pairs = list(pairs)
+    X = source_vocab.encode_batch([s for s, _ in pairs], length=source_length)
+    y = target_vocab.encode_batch([t for _, t in pairs], add_end=True, length=target_length)
+    return X, y
+
+
 def _arrays(pairs, source_vocab, target_vocab):
     """{X_split, y_split, split_pairs} for every split of pairs, plus both vocabularies.
 
@@ -272,9 +227,7 @@ def _arrays(pairs, source_vocab, target_vocab):
     target_length = max((len(t) for split in pairs.values() for _, t in split), default=0) + 1
     data = {"source_vocab": source_vocab, "target_vocab": target_vocab}
     for split, split_pairs in pairs.items():
-        data[f"X_{split}"] = source_vocab.encode_batch([s for s, _ in split_pairs],
-                                                       length=source_length)
-        data[f"y_{split}"] = target_vocab.encode_batch([t for _, t in split_pairs], add_end=True,
-                                                       length=target_length)
+        data[f"X_{split}"], data[f"y_{split}"] = encode_pairs(
+            split_pairs, source_vocab, target_vocab, source_length, target_length)
         data[f"{split}_pairs"] = split_pairs
     return data

@@ -1,9 +1,8 @@
-"""Convolutional layers: convolution, max pooling, spatial batch/group normalisation, sandwiches.
+"""Convolution and max pooling on images (N, C, H, W), each naive (loops) and fast (vectorised).
 
-Images are (N, C, H, W). The same conventions hold as in dlscratch/layers.py, which re-exports
-every name in __all__ (so `from dlscratch.layers import conv_forward` works): `*_forward` returns
-`(out, cache)`, `*_backward(dout, cache)` the gradients of the forward's inputs in order, inputs
-are never modified and the input's dtype is kept.
+The conventions of every layer hold: `*_forward` returns `(out, cache)`, `*_backward(dout, cache)`
+the gradients of the forward's inputs in order, inputs are never modified and the input's dtype is
+kept.
 
 The `_naive` versions are the loops students write first. The others compute exactly the same
 thing with strided views: the convolution copies every receptive field into one column matrix
@@ -21,22 +20,14 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import require_dout, require_float, require_shape
+from .._validate import require_dout, require_float, require_shape
 
 __all__ = [
     "conv_forward_naive", "conv_backward_naive", "conv_forward", "conv_backward",
-    "max_pool_forward_naive", "max_pool_backward_naive", "max_pool_forward", "max_pool_backward",
-    "spatial_batchnorm_forward", "spatial_batchnorm_backward",
-    "spatial_groupnorm_forward", "spatial_groupnorm_backward",
-    "conv_relu_forward", "conv_relu_backward", "conv_relu_pool_forward", "conv_relu_pool_backward",
-    "conv_norm_relu_forward", "conv_norm_relu_backward",
-    "conv_norm_relu_pool_forward", "conv_norm_relu_pool_backward",
+    "max_pool_forward_naive", "max_pool_backward_naive", "max_pool_forward",
+    "max_pool_backward",
 ]
 
-
-# ------------------------------------------------------------------------------------------------
-# Shapes and hyperparameters
-# ------------------------------------------------------------------------------------------------
 
 def _require_settings(where, name, settings, example):
     """A layer's settings must be a dict (conv_param=None would fail later without a word)."""
@@ -103,10 +94,6 @@ def _every(stride, start, count):
     """The slice start, start + stride, ..., start + stride*(count - 1)."""
     return slice(start, start + stride * (count - 1) + 1, stride)
 
-
-# ------------------------------------------------------------------------------------------------
-# Convolution
-# ------------------------------------------------------------------------------------------------
 
 def conv_forward_naive(x, w, b, conv_param):
     """Convolution by loops: x (N, C, H, W), w (F, C, HH, WW), b (F,) -> out (N, F, H', W').
@@ -225,10 +212,6 @@ def conv_backward(dout, cache):
     return dx, dw, db
 
 
-# ------------------------------------------------------------------------------------------------
-# Max pooling
-# ------------------------------------------------------------------------------------------------
-
 def max_pool_forward_naive(x, pool_param):
     """Max pooling by loops: x (N, C, H, W) -> out (N, C, H', W'), H' = 1 + (H - ph) // stride.
 
@@ -345,175 +328,3 @@ def max_pool_backward(dout, cache):
                 np.multiply(dout, hit, out=dx_windows[..., i, j])
     ### END SOLUTION
     return dx
-
-
-# ------------------------------------------------------------------------------------------------
-# Spatial normalisation
-# ------------------------------------------------------------------------------------------------
-
-def _channels_last_rows(a):
-    """(N, C, H, W) -> (N*H*W, C): one row of C features per pixel."""
-    return a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1])
-
-
-def _channels_first_images(rows, shape):
-    """Inverse of _channels_last_rows: (N*H*W, C) -> (N, C, H, W) for shape (N, C, H, W)."""
-    N, C, H, W = shape
-    return rows.reshape(N, H, W, C).transpose(0, 3, 1, 2)
-
-
-def spatial_batchnorm_forward(x, gamma, beta, bn_param):
-    """Batch normalisation per channel over N, H and W: x (N, C, H, W), gamma/beta (C,) -> out.
-
-    bn_param as for batchnorm_forward; the running statistics have shape (C,).
-    """
-    require_float("spatial_batchnorm_forward", x=x, gamma=gamma, beta=beta)
-    require_shape("spatial_batchnorm_forward", "x", x, ("N", "C", "H", "W"))
-    require_shape("spatial_batchnorm_forward", "gamma", gamma, (x.shape[1],))
-    require_shape("spatial_batchnorm_forward", "beta", beta, (x.shape[1],))
-    ### BEGIN SOLUTION
-    # every pixel of every image is one example of C features: ordinary batchnorm does the rest
-    out_rows, bn_cache = batchnorm_forward(_channels_last_rows(x), gamma, beta, bn_param)
-    out = _channels_first_images(out_rows, x.shape)
-    ### END SOLUTION
-    return out, (x.shape, bn_cache)
-
-
-def spatial_batchnorm_backward(dout, cache):
-    """Gradients of spatial_batchnorm_forward: dout (N, C, H, W) -> dx, dgamma (C,), dbeta (C,)."""
-    x_shape, bn_cache = cache
-    require_dout("spatial_batchnorm_backward", dout, x_shape)
-    ### BEGIN SOLUTION
-    dx_rows, dgamma, dbeta = batchnorm_backward(_channels_last_rows(dout), bn_cache)
-    dx = _channels_first_images(dx_rows, x_shape)
-    ### END SOLUTION
-    return dx, dgamma, dbeta
-
-
-def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
-    """Group normalisation: x (N, C, H, W), gamma/beta (C,) -> out (N, C, H, W).
-
-    The C channels are split into G consecutive groups of C // G; each example standardises each
-    group over its channels and pixels (G = 1 is layer norm, G = C instance norm). gn_param: 'eps'.
-    """
-    require_float("spatial_groupnorm_forward", x=x, gamma=gamma, beta=beta)
-    require_shape("spatial_groupnorm_forward", "x", x, ("N", "C", "H", "W"))
-    require_shape("spatial_groupnorm_forward", "gamma", gamma, (x.shape[1],))
-    require_shape("spatial_groupnorm_forward", "beta", beta, (x.shape[1],))
-    C = x.shape[1]
-    if isinstance(G, bool) or not isinstance(G, numbers.Integral) or G < 1 or C % G:
-        raise ValueError(f"spatial_groupnorm_forward: G must be a positive divisor of the number "
-                         f"of channels C = {C}, got {G!r}")
-    eps = float((gn_param or {}).get("eps", 1e-5))
-    N = x.shape[0]
-    ### BEGIN SOLUTION
-    xhat, _, _, std = _normalize(x.reshape(N, G, -1), axis=2, eps=eps)
-    xhat = xhat.reshape(x.shape)
-    out = gamma[:, None, None] * xhat + beta[:, None, None]
-    ### END SOLUTION
-    return out, (G, xhat, gamma, std)
-
-
-def spatial_groupnorm_backward(dout, cache):
-    """Gradients of spatial_groupnorm_forward: dout (N, C, H, W) -> dx, dgamma (C,), dbeta (C,)."""
-    G, xhat, gamma, std = cache
-    require_dout("spatial_groupnorm_backward", dout, xhat.shape)
-    N = xhat.shape[0]
-    ### BEGIN SOLUTION
-    dbeta = dout.sum(axis=(0, 2, 3))
-    dgamma = (dout * xhat).sum(axis=(0, 2, 3))
-    dxhat = (dout * gamma[:, None, None]).reshape(N, G, -1)
-    dx = _normalize_backward(dxhat, xhat.reshape(N, G, -1), std, axis=2).reshape(xhat.shape)
-    ### END SOLUTION
-    return dx, dgamma, dbeta
-
-
-def _groupnorm_with_groups_in_param(x, gamma, beta, gn_param):
-    """spatial_groupnorm_forward taking the number of groups from gn_param['G']."""
-    if "G" not in gn_param:
-        raise ValueError("conv_norm_relu_forward: for 'groupnorm', norm_param must give the "
-                         "number of groups as norm_param['G']")
-    return spatial_groupnorm_forward(x, gamma, beta, gn_param["G"], gn_param)
-
-
-_SPATIAL_NORMALIZERS = {
-    "batchnorm": (spatial_batchnorm_forward, spatial_batchnorm_backward),
-    "groupnorm": (_groupnorm_with_groups_in_param, spatial_groupnorm_backward),
-}
-
-
-# ------------------------------------------------------------------------------------------------
-# Sandwich layers: the blocks convolutional networks are built from
-# ------------------------------------------------------------------------------------------------
-
-def conv_relu_forward(x, w, b, conv_param):
-    """conv -> relu: x (N, C, H, W) -> out (N, F, H', W')."""
-    a, conv_cache = conv_forward(x, w, b, conv_param)
-    out, relu_cache = relu_forward(a)
-    return out, (conv_cache, relu_cache)
-
-
-def conv_relu_backward(dout, cache):
-    """Gradients of conv_relu_forward: dout (N, F, H', W') -> dx, dw, db."""
-    conv_cache, relu_cache = cache
-    return conv_backward(relu_backward(dout, relu_cache), conv_cache)
-
-
-def conv_relu_pool_forward(x, w, b, conv_param, pool_param):
-    """conv -> relu -> max pool: x (N, C, H, W) -> out (N, F, H'', W'')."""
-    a, conv_relu_cache = conv_relu_forward(x, w, b, conv_param)
-    out, pool_cache = max_pool_forward(a, pool_param)
-    return out, (conv_relu_cache, pool_cache)
-
-
-def conv_relu_pool_backward(dout, cache):
-    """Gradients of conv_relu_pool_forward: dout (N, F, H'', W'') -> dx, dw, db."""
-    conv_relu_cache, pool_cache = cache
-    return conv_relu_backward(max_pool_backward(dout, pool_cache), conv_relu_cache)
-
-
-def conv_norm_relu_forward(x, w, b, gamma, beta, conv_param, norm_param, normalization):
-    """conv -> spatial batchnorm or groupnorm -> relu: x (N, C, H, W) -> out (N, F, H', W').
-
-    norm_param is the bn_param of batchnorm, or for 'groupnorm' the gn_param plus the number of
-    groups under the key 'G'.
-    """
-    if normalization not in _SPATIAL_NORMALIZERS:
-        raise ValueError(f"normalization must be one of {sorted(_SPATIAL_NORMALIZERS)}, "
-                         f"got {normalization!r}")
-    norm_forward = _SPATIAL_NORMALIZERS[normalization][0]
-    a, conv_cache = conv_forward(x, w, b, conv_param)
-    n, norm_cache = norm_forward(a, gamma, beta, norm_param)
-    out, relu_cache = relu_forward(n)
-    return out, (normalization, conv_cache, norm_cache, relu_cache)
-
-
-def conv_norm_relu_backward(dout, cache):
-    """Gradients of conv_norm_relu_forward: dout (N, F, H', W') -> dx, dw, db, dgamma, dbeta."""
-    normalization, conv_cache, norm_cache, relu_cache = cache
-    norm_backward = _SPATIAL_NORMALIZERS[normalization][1]
-    dn = relu_backward(dout, relu_cache)
-    da, dgamma, dbeta = norm_backward(dn, norm_cache)
-    dx, dw, db = conv_backward(da, conv_cache)
-    return dx, dw, db, dgamma, dbeta
-
-
-def conv_norm_relu_pool_forward(x, w, b, gamma, beta, conv_param, norm_param, normalization,
-                                pool_param):
-    """conv -> spatial norm -> relu -> max pool: x (N, C, H, W) -> out (N, F, H'', W'')."""
-    a, block_cache = conv_norm_relu_forward(x, w, b, gamma, beta, conv_param, norm_param,
-                                            normalization)
-    out, pool_cache = max_pool_forward(a, pool_param)
-    return out, (block_cache, pool_cache)
-
-
-def conv_norm_relu_pool_backward(dout, cache):
-    """Gradients of conv_norm_relu_pool_forward: dout -> dx, dw, db, dgamma, dbeta."""
-    block_cache, pool_cache = cache
-    return conv_norm_relu_backward(max_pool_backward(dout, pool_cache), block_cache)
-
-
-# Imported last on purpose: layers.py re-exports this module with `from .conv_layers import *` on
-# its final line. With every function above already defined, importing either module first works.
-from .layers import (_normalize, _normalize_backward, batchnorm_backward,  # noqa: E402
-                     batchnorm_forward, relu_backward, relu_forward)

@@ -1,8 +1,7 @@
-"""Recurrent layers: vanilla RNN, LSTM and GRU cells and sequences, word embeddings, a temporal
-affine layer and the temporal softmax loss.
+"""Recurrent layers: vanilla RNN, LSTM and GRU cells and sequences, word embeddings and a
+temporal affine layer (the temporal softmax loss is in losses.py).
 
-Same conventions as dlscratch.layers, which re-exports everything listed in __all__: every
-`*_forward` returns `(out, cache)`, every `*_backward(dout, cache)` returns the gradients of the
+The conventions of every layer hold: every `*_forward` returns `(out, cache)`, every `*_backward(dout, cache)` returns the gradients of the
 forward's inputs in order, inputs are never modified, and outputs keep the input's dtype.
 
 Shapes: N sequences in a batch, T time steps, D input features, H hidden units, V vocabulary size.
@@ -14,25 +13,23 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import require_dout, require_float, require_shape
+from .._validate import require_dout, require_float, require_ids, require_shape
+from .core import sigmoid
 
 __all__ = [
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
     "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
     "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
-    "word_embedding_forward", "word_embedding_backward",
-    "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss",
+    "word_embedding_forward", "word_embedding_backward", "temporal_affine_forward",
+    "temporal_affine_backward",
 ]
+
 
 # The cache of lstm_forward. Besides what the backward pass needs, it exposes every cell state,
 # time-major: c (T + 1, N, H), with c[0] = c0 and c[t + 1] the state after step t. A language
 # model carries c[-1] into the next chunk; plotting c shows what individual memory cells track.
 LSTMCache = namedtuple("LSTMCache", "x_tm Wx Wh h c gates tanh_c")
 
-
-# ------------------------------------------------------------------------------------------------
-# Shared plumbing: checks, the input projection and its gradients, time-major buffers
-# ------------------------------------------------------------------------------------------------
 
 def _check_recurrent(where, x, h, Wx, Wh, b, gates, sequence):
     """Check the inputs of a recurrent layer with `gates` blocks of H columns in Wx, Wh and b."""
@@ -94,10 +91,6 @@ def _gate(a, k, H):
     """Columns k*H to (k + 1)*H of a (N, G): the pre-activation or value of gate k, as a view."""
     return a[:, k * H:(k + 1) * H]
 
-
-# ------------------------------------------------------------------------------------------------
-# Vanilla RNN: next_h = tanh(x Wx + prev_h Wh + b)
-# ------------------------------------------------------------------------------------------------
 
 def _rnn_cell_forward(a, prev_h, Wh, next_h):
     """One tanh step: a (N, H) holds x Wx + b (overwritten); writes next_h = tanh(a + prev_h Wh)."""
@@ -174,12 +167,6 @@ def rnn_backward(dh, cache):
     ### END SOLUTION
     return _swap_batch_and_time(dx_tm), dprev_h, dWx, dWh, db
 
-
-# ------------------------------------------------------------------------------------------------
-# LSTM, gate order i, f, o, g:
-#   i, f, o = σ(a_i), σ(a_f), σ(a_o);  g = tanh(a_g)  with a = x Wx + prev_h Wh + b
-#   next_c = f ⊙ prev_c + i ⊙ g;  next_h = o ⊙ tanh(next_c)
-# ------------------------------------------------------------------------------------------------
 
 def _lstm_cell_forward(a, prev_h, prev_c, Wh, next_h, next_c, tanh_c):
     """One LSTM step: a (N, 4H) holds x Wx + b and becomes the gates i, f, o, g (in place).
@@ -294,12 +281,6 @@ def lstm_backward(dh, cache):
     ### END SOLUTION
     return _swap_batch_and_time(dx_tm), dprev_h, dWx, dWh, db
 
-
-# ------------------------------------------------------------------------------------------------
-# GRU, gate order r, z, n:
-#   r, z = σ(x Wx_rz + prev_h Wh_rz + b_rz);  n = tanh(x Wx_n + (r ⊙ prev_h) Wh_n + b_n)
-#   next_h = (1 − z) ⊙ n + z ⊙ prev_h
-# ------------------------------------------------------------------------------------------------
 
 def _gru_cell_forward(a, prev_h, Wh_rz, Wh_n, next_h, reset_h):
     """One GRU step: a (N, 3H) holds x Wx + b and becomes the gates r, z, n (in place).
@@ -422,26 +403,11 @@ def gru_backward(dh, cache):
     return _swap_batch_and_time(dx_tm), dprev_h, dWx, dWh, db
 
 
-# ------------------------------------------------------------------------------------------------
-# Word embedding, temporal affine, temporal softmax loss
-# ------------------------------------------------------------------------------------------------
-
-def _require_ids(where, name, ids, shape, vocab_size):
-    """Check that ids is an integer array of `shape` with values in [0, vocab_size)."""
-    if not isinstance(ids, np.ndarray) or not np.issubdtype(ids.dtype, np.integer):
-        kind = ids.dtype if isinstance(ids, np.ndarray) else type(ids).__name__
-        raise TypeError(f"{where}: {name} must be an integer numpy array of ids, got {kind}")
-    require_shape(where, name, ids, shape)
-    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
-        raise ValueError(f"{where}: {name} must lie in [0, {vocab_size}), "
-                         f"got values from {ids.min()} to {ids.max()}")
-
-
 def word_embedding_forward(x, W):
     """Look up a vector per id: x (N, T) integer ids in [0, V), W (V, D) -> out (N, T, D)."""
     require_float("word_embedding_forward", W=W)
     require_shape("word_embedding_forward", "W", W, ("V", "D"))
-    _require_ids("word_embedding_forward", "x", x, ("N", "T"), W.shape[0])
+    require_ids("word_embedding_forward", "x", x, ("N", "T"), W.shape[0])
     ### BEGIN SOLUTION
     out = W[x]
     ### END SOLUTION
@@ -481,38 +447,3 @@ def temporal_affine_backward(dout, cache):
     x, w = cache
     require_dout("temporal_affine_backward", dout, (*x.shape[:-1], w.shape[1]))
     return _input_projection_backward(dout, x, w)
-
-
-def temporal_softmax_loss(x, y, mask=None):
-    """Softmax cross-entropy at every time step where mask is True, summed over time, mean over N.
-
-    x (N, T, V) scores, y (N, T) targets in [0, V), mask (N, T) bool (None: every step counts).
-    Returns (loss, dx (N, T, V)).
-    """
-    require_float("temporal_softmax_loss", x=x)
-    require_shape("temporal_softmax_loss", "x", x, ("N", "T", "V"))
-    N, T, V = x.shape
-    _require_ids("temporal_softmax_loss", "y", y, (N, T), V)
-    if mask is None:
-        mask = np.ones((N, T), dtype=bool)
-    if not isinstance(mask, np.ndarray) or mask.dtype != bool:
-        kind = mask.dtype if isinstance(mask, np.ndarray) else type(mask).__name__
-        raise TypeError(f"temporal_softmax_loss: mask must be a bool numpy array, got {kind}")
-    require_shape("temporal_softmax_loss", "mask", mask, (N, T))
-    dx = np.zeros_like(x)
-    count = int(mask.sum())
-    if count == 0:
-        return 0.0, dx
-    ### BEGIN SOLUTION
-    # softmax_loss averages over the `count` steps that count; this loss averages over N instead
-    mean_loss, dscores = softmax_loss(x[mask], y[mask])
-    scale = count / N
-    loss = mean_loss * scale
-    dx[mask] = dscores * float(scale)
-    ### END SOLUTION
-    return float(loss), dx
-
-
-# Imported last on purpose: dlscratch.layers re-exports this module at its bottom, so whichever of
-# the two is imported first, the other finds everything it needs already defined.
-from .layers import sigmoid, softmax_loss  # noqa: E402

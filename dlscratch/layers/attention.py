@@ -1,7 +1,6 @@
 """Scaled dot-product attention, the layer that lets a decoder look back at every encoder state.
 
-Same conventions as dlscratch.layers, which re-exports everything listed in __all__:
-`attention_forward` returns `(out, cache)`, `attention_backward(dout, cache)` returns the gradients
+The conventions of every layer hold: `attention_forward` returns `(out, cache)`, `attention_backward(dout, cache)` returns the gradients
 of q, k and v, inputs are never modified, and outputs keep the input's dtype.
 
 Shapes: N sequences, Tq queries and Tk keys per sequence, D features per query and key, Dv per
@@ -21,9 +20,10 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import require_dout, require_float, require_shape
+from .._validate import require_dout, require_float, require_shape
 
 __all__ = ["attention_forward", "attention_backward", "attention_weights"]
+
 
 # What attention_backward needs, plus the weights (N, Tq, Tk) for whoever wants to plot them.
 AttentionCache = namedtuple("AttentionCache", "q k v weights scale")

@@ -10,12 +10,13 @@ import gzip
 import hashlib
 import importlib.util
 import io
-import os
 import pickle
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from .files import MAKE_DATA_HINT, DatasetError, data_root
 
 EMBEDDED_DIGITS_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
 EMBEDDED_DIGITS_RELPATH = ("data", "data", "mnist_5k.csv.gz")
@@ -37,26 +38,6 @@ MNIST_FILES = {
 
 # IDX type byte -> big-endian numpy dtype
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-MAKE_DATA_HINT = "Run `make data` (or `python datasets/fetch.py {name}`) to download it"
-
-
-class DatasetError(Exception):
-    """A dataset file is missing, corrupt, has the wrong checksum or the wrong format."""
-
-
-# ---------------------------------------------------------------------------------------------
-# where the files live
-
-
-def data_root(root=None):
-    """The datasets directory: `root` if given, else $DLSCRATCH_DATA, else <repo>/datasets."""
-    if root is not None:
-        return Path(root).expanduser()
-    if os.environ.get("DLSCRATCH_DATA"):
-        return Path(os.environ["DLSCRATCH_DATA"]).expanduser()
-    return Path(__file__).resolve().parent.parent / "datasets"
-
 
 def cifar10_available(root=None):
     """True when every CIFAR-10 batch file is present under the data root."""

@@ -1,0 +1,137 @@
+"""Sandwich layers: the blocks the networks are built from, each a chain of layers with one
+forward and one backward (affine -> relu, conv -> norm -> relu -> pool, ...)."""
+from .conv import conv_backward, conv_forward, max_pool_backward, max_pool_forward
+from .core import affine_backward, affine_forward, relu_backward, relu_forward
+from .normalization import (batchnorm_backward, batchnorm_forward, layernorm_backward,
+                            layernorm_forward, spatial_batchnorm_backward,
+                            spatial_batchnorm_forward, spatial_groupnorm_backward,
+                            spatial_groupnorm_forward)
+
+__all__ = [
+    "affine_relu_forward", "affine_relu_backward", "affine_norm_relu_forward",
+    "affine_norm_relu_backward", "conv_relu_forward", "conv_relu_backward",
+    "conv_relu_pool_forward", "conv_relu_pool_backward", "conv_norm_relu_forward",
+    "conv_norm_relu_backward", "conv_norm_relu_pool_forward", "conv_norm_relu_pool_backward",
+]
+
+
+def affine_relu_forward(x, w, b):
+    """affine -> relu: x (N, ...) -> out (N, M)."""
+    a, affine_cache = affine_forward(x, w, b)
+    out, relu_cache = relu_forward(a)
+    return out, (affine_cache, relu_cache)
+
+
+def affine_relu_backward(dout, cache):
+    """Gradients of affine_relu_forward: dout (N, M) -> dx, dw, db."""
+    affine_cache, relu_cache = cache
+    return affine_backward(relu_backward(dout, relu_cache), affine_cache)
+
+
+_NORMALIZERS = {
+    "batchnorm": (batchnorm_forward, batchnorm_backward),
+    "layernorm": (layernorm_forward, layernorm_backward),
+}
+
+
+def affine_norm_relu_forward(x, w, b, gamma, beta, norm_param, normalization):
+    """affine -> batchnorm or layernorm -> relu: x (N, ...) -> out (N, M)."""
+    if normalization not in _NORMALIZERS:
+        raise ValueError(f"normalization must be one of {sorted(_NORMALIZERS)}, "
+                         f"got {normalization!r}")
+    norm_forward = _NORMALIZERS[normalization][0]
+    a, affine_cache = affine_forward(x, w, b)
+    n, norm_cache = norm_forward(a, gamma, beta, norm_param)
+    out, relu_cache = relu_forward(n)
+    return out, (normalization, affine_cache, norm_cache, relu_cache)
+
+
+def affine_norm_relu_backward(dout, cache):
+    """Gradients of affine_norm_relu_forward: dout (N, M) -> dx, dw, db, dgamma, dbeta."""
+    normalization, affine_cache, norm_cache, relu_cache = cache
+    norm_backward = _NORMALIZERS[normalization][1]
+    dn = relu_backward(dout, relu_cache)
+    da, dgamma, dbeta = norm_backward(dn, norm_cache)
+    dx, dw, db = affine_backward(da, affine_cache)
+    return dx, dw, db, dgamma, dbeta
+
+
+def _groupnorm_with_groups_in_param(x, gamma, beta, gn_param):
+    """spatial_groupnorm_forward taking the number of groups from gn_param['G']."""
+    if "G" not in gn_param:
+        raise ValueError("conv_norm_relu_forward: for 'groupnorm', norm_param must give the "
+                         "number of groups as norm_param['G']")
+    return spatial_groupnorm_forward(x, gamma, beta, gn_param["G"], gn_param)
+
+
+_SPATIAL_NORMALIZERS = {
+    "batchnorm": (spatial_batchnorm_forward, spatial_batchnorm_backward),
+    "groupnorm": (_groupnorm_with_groups_in_param, spatial_groupnorm_backward),
+}
+
+
+def conv_relu_forward(x, w, b, conv_param):
+    """conv -> relu: x (N, C, H, W) -> out (N, F, H', W')."""
+    a, conv_cache = conv_forward(x, w, b, conv_param)
+    out, relu_cache = relu_forward(a)
+    return out, (conv_cache, relu_cache)
+
+
+def conv_relu_backward(dout, cache):
+    """Gradients of conv_relu_forward: dout (N, F, H', W') -> dx, dw, db."""
+    conv_cache, relu_cache = cache
+    return conv_backward(relu_backward(dout, relu_cache), conv_cache)
+
+
+def conv_relu_pool_forward(x, w, b, conv_param, pool_param):
+    """conv -> relu -> max pool: x (N, C, H, W) -> out (N, F, H'', W'')."""
+    a, conv_relu_cache = conv_relu_forward(x, w, b, conv_param)
+    out, pool_cache = max_pool_forward(a, pool_param)
+    return out, (conv_relu_cache, pool_cache)
+
+
+def conv_relu_pool_backward(dout, cache):
+    """Gradients of conv_relu_pool_forward: dout (N, F, H'', W'') -> dx, dw, db."""
+    conv_relu_cache, pool_cache = cache
+    return conv_relu_backward(max_pool_backward(dout, pool_cache), conv_relu_cache)
+
+
+def conv_norm_relu_forward(x, w, b, gamma, beta, conv_param, norm_param, normalization):
+    """conv -> spatial batchnorm or groupnorm -> relu: x (N, C, H, W) -> out (N, F, H', W').
+
+    norm_param is the bn_param of batchnorm, or for 'groupnorm' the gn_param plus the number of
+    groups under the key 'G'.
+    """
+    if normalization not in _SPATIAL_NORMALIZERS:
+        raise ValueError(f"normalization must be one of {sorted(_SPATIAL_NORMALIZERS)}, "
+                         f"got {normalization!r}")
+    norm_forward = _SPATIAL_NORMALIZERS[normalization][0]
+    a, conv_cache = conv_forward(x, w, b, conv_param)
+    n, norm_cache = norm_forward(a, gamma, beta, norm_param)
+    out, relu_cache = relu_forward(n)
+    return out, (normalization, conv_cache, norm_cache, relu_cache)
+
+
+def conv_norm_relu_backward(dout, cache):
+    """Gradients of conv_norm_relu_forward: dout (N, F, H', W') -> dx, dw, db, dgamma, dbeta."""
+    normalization, conv_cache, norm_cache, relu_cache = cache
+    norm_backward = _SPATIAL_NORMALIZERS[normalization][1]
+    dn = relu_backward(dout, relu_cache)
+    da, dgamma, dbeta = norm_backward(dn, norm_cache)
+    dx, dw, db = conv_backward(da, conv_cache)
+    return dx, dw, db, dgamma, dbeta
+
+
+def conv_norm_relu_pool_forward(x, w, b, gamma, beta, conv_param, norm_param, normalization,
+                                pool_param):
+    """conv -> spatial norm -> relu -> max pool: x (N, C, H, W) -> out (N, F, H'', W'')."""
+    a, block_cache = conv_norm_relu_forward(x, w, b, gamma, beta, conv_param, norm_param,
+                                            normalization)
+    out, pool_cache = max_pool_forward(a, pool_param)
+    return out, (block_cache, pool_cache)
+
+
+def conv_norm_relu_pool_backward(dout, cache):
+    """Gradients of conv_norm_relu_pool_forward: dout -> dx, dw, db, dgamma, dbeta."""
+    block_cache, pool_cache = cache
+    return conv_norm_relu_backward(max_pool_backward(dout, pool_cache), block_cache)
