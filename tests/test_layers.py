@@ -222,6 +222,18 @@ def test_sigmoid_tanh_stable_for_large_inputs(fwd, bwd, expected, dtype):
     np.testing.assert_allclose(dx[[0, -1]], [0.0, 0.0], atol=1e-7)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_softmax_and_softmax_are_stable_normalised_and_keep_dtype(dtype):
+    x = np.array([[1.0, 2.0, 3.0], [1000.0, 1001.0, 1002.0], [-1000.0, 0.0, -np.inf]], dtype=dtype)
+    expected = np.log(np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum())
+    log_probs = L.log_softmax(x, axis=1)
+    assert log_probs.dtype == dtype and np.all(np.isfinite(log_probs[:2]))
+    assert np.allclose(log_probs[0], expected) and np.allclose(log_probs[1], expected)
+    probs = L.softmax(x, axis=1)
+    assert np.allclose(probs.sum(axis=1), 1) and probs[2, 2] == 0 and np.isclose(probs[2, 1], 1)
+    assert np.allclose(L.softmax(x.T, axis=0), probs.T)      # any axis
+
+
 def test_softmax_loss_of_equal_scores_is_log_C():
     N, C = 4, 7
     loss, dx = L.softmax_loss(np.full((N, C), 3.5), np.arange(N) % C)

@@ -7,7 +7,21 @@ import numpy as np
 
 from .._validate import require_float, require_ids, require_labels, require_shape
 
-__all__ = ["softmax_loss", "svm_loss", "temporal_softmax_loss"]
+__all__ = ["log_softmax", "softmax", "softmax_loss", "svm_loss", "temporal_softmax_loss"]
+
+
+def log_softmax(x, axis=-1):
+    """log softmax(x) along `axis`, computed stably: any shape -> the same shape."""
+    ### BEGIN SOLUTION
+    shifted = x - x.max(axis=axis, keepdims=True)   # the softmax is unchanged; exp cannot overflow
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    ### END SOLUTION
+    return log_probs
+
+
+def softmax(x, axis=-1):
+    """softmax(x) = exp(x) / sum(exp(x)) along `axis`, computed stably: any shape -> same shape."""
+    return np.exp(log_softmax(x, axis))
 
 
 def softmax_loss(x, y):
@@ -17,8 +31,7 @@ def softmax_loss(x, y):
     require_labels("softmax_loss", y, x.shape[0], x.shape[1])
     N = x.shape[0]
     ### BEGIN SOLUTION
-    shifted = x - x.max(axis=1, keepdims=True)   # the softmax is unchanged; exp cannot overflow
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_probs = log_softmax(x, axis=1)
     loss = -log_probs[np.arange(N), y].mean()
     dx = np.exp(log_probs)
     dx[np.arange(N), y] -= 1

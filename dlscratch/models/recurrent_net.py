@@ -11,7 +11,7 @@ import numpy as np
 
 from .._validate import model_dtype, require_sizes
 from ..layers import (gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward,
-                      rnn_forward, temporal_affine_backward, temporal_affine_forward,
+                      rnn_forward, softmax, temporal_affine_backward, temporal_affine_forward,
                       temporal_softmax_loss, word_embedding_backward, word_embedding_forward)
 
 # cell type -> (forward, backward, number of gate blocks in Wx, Wh and b)
@@ -228,6 +228,5 @@ class RecurrentNet:
         """One id drawn from softmax(scores / temperature), or the argmax at temperature 0."""
         if temperature == 0:
             return int(np.argmax(scores))
-        logits = scores.astype(np.float64) / temperature
-        probs = np.exp(logits - logits.max())
+        probs = softmax(scores.astype(np.float64) / temperature)
         return int(rng.choice(len(probs), p=probs / probs.sum()))

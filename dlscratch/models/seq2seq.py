@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from .._validate import model_dtype, require_ids, require_sizes
-from ..layers import (attention_backward, attention_forward, attention_weights,
+from ..layers import (attention_backward, attention_forward, attention_weights, log_softmax,
                       gru_step_backward, gru_step_forward, lstm_step_backward, lstm_step_forward,
                       tanh_backward, tanh_forward, temporal_affine_backward,
                       temporal_affine_forward, temporal_softmax_loss, word_embedding_backward,
@@ -130,12 +130,6 @@ def recurrence_backward(dh, dfinal, cache, step_backward):
                                                         in zip(dweights, dweights_t)]
     ### END SOLUTION
     return dx, dstate, tuple(dweights)
-
-
-def _log_softmax(scores):
-    """log softmax over the last axis, computed stably."""
-    shifted = scores - scores.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 class Seq2Seq:
@@ -346,7 +340,7 @@ class Seq2Seq:
         """log p(y | X) of every row, (N,): the sum over y's non-<pad> tokens, <end> included."""
         X = self._check_source(X)
         y = self._check_target(y, len(X))
-        log_probs = _log_softmax(self._forward(X, self.decoder_input(y))[0].astype(np.float64))
+        log_probs = log_softmax(self._forward(X, self.decoder_input(y))[0].astype(np.float64))
         picked = np.take_along_axis(log_probs, y[..., None], axis=2)[..., 0]
         return np.sum(picked * (y != PAD_ID), axis=1)
 
@@ -383,7 +377,7 @@ class Seq2Seq:
         for _ in range(max_length):
             step_scores, state, cache = self._decode(previous[:, None], state, encoder_states,
                                                      source_mask)
-            log_probs = _log_softmax(step_scores[:, 0].astype(np.float64)).reshape(N, B, V)
+            log_probs = log_softmax(step_scores[:, 0].astype(np.float64)).reshape(N, B, V)
             ### BEGIN SOLUTION
             log_probs = np.where(ended[..., None], after_end, log_probs + never)
             candidates = (scores[..., None] + log_probs).reshape(N, B * V)
