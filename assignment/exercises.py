@@ -211,11 +211,13 @@ EXERCISES = (
                        "fc_net", "adam", "solver_step")),
     Exercise("rnn", "05_recurrent_nets",
              tuple(f"dlscratch/layers/recurrent.py:{name}" for name in (
-                 "_input_projection", "_input_projection_backward", "_rnn_cell_forward",
-                 "_rnn_cell_backward", "rnn_step_forward", "rnn_step_backward", "rnn_forward",
-                 "rnn_backward")), 15,
+                 "rnn_cell_forward", "rnn_cell_backward", "rnn_step_forward", "rnn_step_backward",
+                 "rnn_forward", "rnn_backward", "temporal_affine_forward",
+                 "temporal_affine_backward")), 15,
              tuple(f"{RNN}{test}" for test in (
                  "test_layer_gradients[rnn]", "test_layer_gradients[rnn_step]",
+                 "test_cell_gradients_of_its_projection_and_state[rnn]",
+                 "test_a_step_is_its_cell_after_the_input_projection[rnn]",
                  "test_layer_gradients[temporal_affine]", "test_rnn_step_known_values",
                  "test_sequence_forward_equals_a_loop_of_steps[rnn]",
                  "test_sequence_backward_equals_a_loop_of_steps[rnn]",
@@ -229,11 +231,12 @@ EXERCISES = (
                 f"{RNN_TORCH}test_temporal_affine_against_torch")),
     Exercise("lstm", "05_recurrent_nets",
              tuple(f"dlscratch/layers/recurrent.py:{name}" for name in (
-                 "_lstm_cell_forward", "_lstm_cell_backward", "lstm_step_forward",
-                 "lstm_step_backward",
-                 "lstm_forward", "lstm_backward")), 20,
+                 "lstm_cell_forward", "lstm_cell_backward", "lstm_step_forward",
+                 "lstm_step_backward", "lstm_forward", "lstm_backward")), 20,
              tuple(f"{RNN}{test}" for test in (
                  "test_layer_gradients[lstm]", "test_lstm_step_gradients",
+                 "test_cell_gradients_of_its_projection_and_state[lstm]",
+                 "test_a_step_is_its_cell_after_the_input_projection[lstm]",
                  "test_lstm_gradients_with_an_initial_cell_state",
                  "test_lstm_step_with_zero_weights",
                  "test_lstm_gate_order_is_i_f_o_g",
@@ -247,10 +250,12 @@ EXERCISES = (
              requires=("rnn",)),
     Exercise("gru", "05_recurrent_nets",
              tuple(f"dlscratch/layers/recurrent.py:{name}" for name in (
-                 "_gru_cell_forward", "_gru_cell_backward", "_gru_dWh", "gru_step_forward",
+                 "gru_cell_forward", "gru_cell_backward", "gru_step_forward",
                  "gru_step_backward", "gru_forward", "gru_backward")), 15,
              tuple(f"{RNN}{test}" for test in (
                  "test_layer_gradients[gru]", "test_layer_gradients[gru_step]",
+                 "test_cell_gradients_of_its_projection_and_state[gru]",
+                 "test_a_step_is_its_cell_after_the_input_projection[gru]",
                  "test_gru_step_known_values",
                  "test_gru_reset_gate_multiplies_prev_h_before_Wh",
                  "test_sequence_forward_equals_a_loop_of_steps[gru]",

@@ -69,6 +69,37 @@ def test_layer_gradients(name):
     check_layer_gradients(forward, backward, arrays, tol=1e-5)
 
 
+@pytest.mark.parametrize("cell", sorted(GATES))
+def test_cell_gradients_of_its_projection_and_state(cell):
+    """A cell's backward gives the gradients of its input projection xw and of its state(s)."""
+    r = np.random.default_rng(5)
+    xw, prev_h, prev_c = randn(r, N, GATES[cell] * H), randn(r, N, H), randn(r, N, H)
+    Wh = randn(r, H, GATES[cell] * H, scale=0.5)
+    inputs = [xw, prev_h] + ([prev_c] if cell == "lstm" else [])
+    forward, backward = getattr(L, f"{cell}_cell_forward"), getattr(L, f"{cell}_cell_backward")
+    *states, cache = forward(*inputs, Wh)
+    douts = [r.standard_normal(state.shape) for state in states]
+    analytic = backward(*douts, cache)
+    assert len(analytic) == len(inputs)
+
+    def f(_):
+        return sum(np.sum(state * dout) for state, dout in zip(forward(*inputs, Wh)[:-1], douts))
+    for i, array in enumerate(inputs):
+        # as in test_layer_gradients: a few entries are ~1e-6, where rounding alone reaches ~1e-6
+        error = rel_error(analytic[i], eval_numerical_gradient(f, array))
+        assert error < 1e-5, f"{cell}_cell gradient {i} has relative error {error:.2e}"
+
+
+@pytest.mark.parametrize("cell", sorted(GATES))
+def test_a_step_is_its_cell_after_the_input_projection(cell):
+    x, prev_h, Wx, Wh, b = recurrent_arrays(cell, False)
+    extra = [np.random.default_rng(2).standard_normal((N, H))] if cell == "lstm" else []
+    step = getattr(L, f"{cell}_step_forward")(x, prev_h, *extra, Wx, Wh, b)
+    by_cell = getattr(L, f"{cell}_cell_forward")(x @ Wx + b, prev_h, *extra, Wh)
+    for a, c in zip(step[:-1], by_cell[:-1]):
+        assert np.allclose(a, c, rtol=1e-12, atol=1e-12)
+
+
 def test_lstm_step_gradients():
     arrays = recurrent_arrays("lstm", False)
     prev_c = np.random.default_rng(3).standard_normal((N, H))
