@@ -27,6 +27,22 @@ def require_shape(where, name, a, expected):
         raise ValueError(f"{where}: {name} must have shape {pretty}, got {a.shape}")
 
 
+def require_arrays(where, **arrays):
+    """Check float arrays of one dtype against named shapes: x=(x, "N D"), gamma=(gamma, "D").
+
+    Each word of a shape names an axis; a name used again must have the same size (its first
+    array fixes it), a number is a fixed size. Returns {axis name: size}.
+    """
+    require_float(where, **{name: a for name, (a, _) in arrays.items()})
+    sizes = {}
+    for name, (a, shape) in arrays.items():
+        axes = [int(axis) if axis.isdigit() else axis for axis in shape.split()]
+        expected = tuple(sizes.get(axis, axis) for axis in axes)
+        require_shape(where, name, a, expected)
+        sizes.update((axis, size) for axis, size in zip(axes, a.shape) if isinstance(axis, str))
+    return sizes
+
+
 def require_dout(where, dout, shape):
     """Check that the upstream gradient dout has the forward output's shape."""
     shape = tuple(shape)

@@ -20,7 +20,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._validate import require_dout, require_float, require_shape
+from .._validate import require_arrays, require_dout, require_shape
 from .losses import softmax
 
 __all__ = ["attention_forward", "attention_backward", "attention_weights"]
@@ -50,11 +50,8 @@ def attention_forward(q, k, v, mask=None):
     mask: None (every key may be attended) or bool, True where a key may be attended.
     """
     where = "attention_forward"
-    require_float(where, q=q, k=k, v=v)
-    require_shape(where, "q", q, ("N", "Tq", "D"))
-    N, _, D = q.shape
-    require_shape(where, "k", k, (N, "Tk", D))
-    require_shape(where, "v", v, (N, k.shape[1], "Dv"))
+    sizes = require_arrays(where, q=(q, "N Tq D"), k=(k, "N Tk D"), v=(v, "N Tk Dv"))
+    N, D = sizes["N"], sizes["D"]
     _check_mask(where, mask, N, k.shape[1])
     scale = q.dtype.type(1 / np.sqrt(D))        # a scalar of q's dtype keeps float32 float32
     ### BEGIN SOLUTION

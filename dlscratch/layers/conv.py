@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._validate import require_dout, require_float, require_shape
+from .._validate import require_arrays, require_dout
 
 __all__ = [
     "conv_forward_naive", "conv_backward_naive", "conv_forward", "conv_backward",
@@ -53,10 +53,7 @@ def _output_size(where, what, size, window, stride):
 
 def _conv_geometry(where, x, w, b, conv_param):
     """Validate a convolution's inputs; return (stride, pad, H_out, W_out)."""
-    require_float(where, x=x, w=w, b=b)
-    require_shape(where, "x", x, ("N", "C", "H", "W"))
-    require_shape(where, "w", w, ("F", x.shape[1], "HH", "WW"))
-    require_shape(where, "b", b, (w.shape[0],))
+    require_arrays(where, x=(x, "N C H W"), w=(w, "F C HH WW"), b=(b, "F"))
     _require_settings(where, "conv_param", conv_param, "{'stride': 1, 'pad': 1}")
     stride = _int_setting(where, conv_param, "stride", 1, minimum=1)
     pad = _int_setting(where, conv_param, "pad", 0, minimum=0)
@@ -67,8 +64,7 @@ def _conv_geometry(where, x, w, b, conv_param):
 
 def _pool_geometry(where, x, pool_param):
     """Validate a max pool's input; return (pool_height, pool_width, stride, H_out, W_out)."""
-    require_float(where, x=x)
-    require_shape(where, "x", x, ("N", "C", "H", "W"))
+    require_arrays(where, x=(x, "N C H W"))
     _require_settings(where, "pool_param", pool_param,
                       "{'pool_height': 2, 'pool_width': 2, 'stride': 2}")
     ph = _int_setting(where, pool_param, "pool_height", 2, minimum=1)

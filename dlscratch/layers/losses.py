@@ -5,7 +5,7 @@ sequence model's (N, T, V) scores against (N, T) targets where a mask says which
 """
 import numpy as np
 
-from .._validate import require_float, require_ids, require_labels, require_shape
+from .._validate import require_arrays, require_ids, require_labels, require_shape
 
 __all__ = ["log_softmax", "softmax", "softmax_loss", "svm_loss", "temporal_softmax_loss"]
 
@@ -26,8 +26,7 @@ def softmax(x, axis=-1):
 
 def softmax_loss(x, y):
     """Cross-entropy of softmax(x) against labels: x (N, C) scores, y (N,) -> (loss, dx (N, C))."""
-    require_float("softmax_loss", x=x)
-    require_shape("softmax_loss", "x", x, ("N", "C"))
+    require_arrays("softmax_loss", x=(x, "N C"))
     require_labels("softmax_loss", y, x.shape[0], x.shape[1])
     N = x.shape[0]
     ### BEGIN SOLUTION
@@ -42,8 +41,7 @@ def softmax_loss(x, y):
 
 def svm_loss(x, y):
     """Multiclass hinge loss with margin 1: x (N, C) scores, y (N,) -> (loss, dx (N, C))."""
-    require_float("svm_loss", x=x)
-    require_shape("svm_loss", "x", x, ("N", "C"))
+    require_arrays("svm_loss", x=(x, "N C"))
     require_labels("svm_loss", y, x.shape[0], x.shape[1])
     N = x.shape[0]
     ### BEGIN SOLUTION
@@ -64,8 +62,7 @@ def temporal_softmax_loss(x, y, mask=None):
     x (N, T, V) scores, y (N, T) targets in [0, V), mask (N, T) bool (None: every step counts).
     Returns (loss, dx (N, T, V)).
     """
-    require_float("temporal_softmax_loss", x=x)
-    require_shape("temporal_softmax_loss", "x", x, ("N", "T", "V"))
+    require_arrays("temporal_softmax_loss", x=(x, "N T V"))
     N, T, V = x.shape
     require_ids("temporal_softmax_loss", "y", y, (N, T), V)
     if mask is None:

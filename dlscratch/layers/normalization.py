@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from .._validate import require_dout, require_float, require_mode, require_shape
+from .._validate import require_arrays, require_dout, require_mode
 
 __all__ = [
     "batchnorm_forward", "batchnorm_backward", "layernorm_forward", "layernorm_backward",
@@ -49,10 +49,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     bn_param: 'mode' ('train' or 'test'), 'eps' (1e-5), 'momentum' (0.9), and the running mean and
     (biased) variance, which are created on first use and updated in the dict during training.
     """
-    require_float("batchnorm_forward", x=x, gamma=gamma, beta=beta)
-    require_shape("batchnorm_forward", "x", x, ("N", "D"))
-    require_shape("batchnorm_forward", "gamma", gamma, (x.shape[1],))
-    require_shape("batchnorm_forward", "beta", beta, (x.shape[1],))
+    require_arrays("batchnorm_forward", x=(x, "N D"), gamma=(gamma, "D"), beta=(beta, "D"))
     mode = require_mode("batchnorm_forward", bn_param)
     eps = float(bn_param.get("eps", 1e-5))        # python floats never change an array's dtype
     momentum = float(bn_param.get("momentum", 0.9))
@@ -93,10 +90,7 @@ def batchnorm_backward(dout, cache):
 
 def layernorm_forward(x, gamma, beta, ln_param):
     """Layer normalisation over the feature axis: x (N, D), gamma/beta (D,) -> out (N, D)."""
-    require_float("layernorm_forward", x=x, gamma=gamma, beta=beta)
-    require_shape("layernorm_forward", "x", x, ("N", "D"))
-    require_shape("layernorm_forward", "gamma", gamma, (x.shape[1],))
-    require_shape("layernorm_forward", "beta", beta, (x.shape[1],))
+    require_arrays("layernorm_forward", x=(x, "N D"), gamma=(gamma, "D"), beta=(beta, "D"))
     eps = float((ln_param or {}).get("eps", 1e-5))
     ### BEGIN SOLUTION
     xhat, _, _, std = _normalize(x, axis=1, eps=eps)
@@ -133,10 +127,7 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
 
     bn_param as for batchnorm_forward; the running statistics have shape (C,).
     """
-    require_float("spatial_batchnorm_forward", x=x, gamma=gamma, beta=beta)
-    require_shape("spatial_batchnorm_forward", "x", x, ("N", "C", "H", "W"))
-    require_shape("spatial_batchnorm_forward", "gamma", gamma, (x.shape[1],))
-    require_shape("spatial_batchnorm_forward", "beta", beta, (x.shape[1],))
+    require_arrays("spatial_batchnorm_forward", x=(x, "N C H W"), gamma=(gamma, "C"), beta=(beta, "C"))
     ### BEGIN SOLUTION
     # every pixel of every image is one example of C features: ordinary batchnorm does the rest
     out_rows, bn_cache = batchnorm_forward(_channels_last_rows(x), gamma, beta, bn_param)
@@ -162,10 +153,7 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     The C channels are split into G consecutive groups of C // G; each example standardises each
     group over its channels and pixels (G = 1 is layer norm, G = C instance norm). gn_param: 'eps'.
     """
-    require_float("spatial_groupnorm_forward", x=x, gamma=gamma, beta=beta)
-    require_shape("spatial_groupnorm_forward", "x", x, ("N", "C", "H", "W"))
-    require_shape("spatial_groupnorm_forward", "gamma", gamma, (x.shape[1],))
-    require_shape("spatial_groupnorm_forward", "beta", beta, (x.shape[1],))
+    require_arrays("spatial_groupnorm_forward", x=(x, "N C H W"), gamma=(gamma, "C"), beta=(beta, "C"))
     C = x.shape[1]
     if isinstance(G, bool) or not isinstance(G, numbers.Integral) or G < 1 or C % G:
         raise ValueError(f"spatial_groupnorm_forward: G must be a positive divisor of the number "

@@ -15,7 +15,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._validate import require_dout, require_float, require_ids, require_shape
+from .._validate import require_arrays, require_dout, require_float, require_ids, require_shape
 from .core import sigmoid
 
 __all__ = [
@@ -204,8 +204,7 @@ def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
     Returns next_h (N, H), next_c (N, H) and the cache.
     """
     _check_recurrent("lstm_step_forward", x, prev_h, Wx, Wh, b, gates=4, sequence=False)
-    require_float("lstm_step_forward", x=x, prev_c=prev_c)
-    require_shape("lstm_step_forward", "prev_c", prev_c, prev_h.shape)
+    require_arrays("lstm_step_forward", x=(x, "N D"), prev_h=(prev_h, "N H"), prev_c=(prev_c, "N H"))
     ### BEGIN SOLUTION
     next_h, next_c, cell = lstm_cell_forward(x @ Wx + b, prev_h, prev_c, Wh)
     ### END SOLUTION
@@ -297,8 +296,7 @@ def lstm_forward(x, h0, Wx, Wh, b, c0=None):
     _check_recurrent("lstm_forward", x, h0, Wx, Wh, b, gates=4, sequence=True)
     if c0 is None:
         c0 = np.zeros_like(h0)
-    require_float("lstm_forward", x=x, c0=c0)
-    require_shape("lstm_forward", "c0", c0, h0.shape)
+    require_arrays("lstm_forward", x=(x, "N T D"), h0=(h0, "N H"), c0=(c0, "N H"))
     T = x.shape[1]
     x_tm = _swap_batch_and_time(x)                  # (T, N, D): x_tm[t] is step t
     h, c = _states_buffer(h0, T), _states_buffer(c0, T)
@@ -367,8 +365,7 @@ def gru_backward(dh, cache):
 
 def word_embedding_forward(x, W):
     """Look up a vector per id: x (N, T) integer ids in [0, V), W (V, D) -> out (N, T, D)."""
-    require_float("word_embedding_forward", W=W)
-    require_shape("word_embedding_forward", "W", W, ("V", "D"))
+    require_arrays("word_embedding_forward", W=(W, "V D"))
     require_ids("word_embedding_forward", "x", x, ("N", "T"), W.shape[0])
     ### BEGIN SOLUTION
     out = W[x]
@@ -389,10 +386,7 @@ def word_embedding_backward(dout, cache):
 
 def temporal_affine_forward(x, w, b):
     """The same affine map at every time step: x (N, T, D), w (D, M), b (M,) -> out (N, T, M)."""
-    require_float("temporal_affine_forward", x=x, w=w, b=b)
-    require_shape("temporal_affine_forward", "x", x, ("N", "T", "D"))
-    require_shape("temporal_affine_forward", "w", w, (x.shape[2], "M"))
-    require_shape("temporal_affine_forward", "b", b, (w.shape[1],))
+    require_arrays("temporal_affine_forward", x=(x, "N T D"), w=(w, "D M"), b=(b, "M"))
     ### BEGIN SOLUTION
     out = (_rows(x) @ w + b).reshape(*x.shape[:-1], w.shape[1])   # one product for every step
     ### END SOLUTION
