@@ -6,7 +6,7 @@ What a student writes
                     recurrent, attention, sandwiches; `dlscratch.layers` gathers them all
   optimizations     update rules: sgd, sgd_momentum, nesterov, adagrad, rmsprop, adam, adamw
   models/           FullyConnectedNet, ThreeLayerConvNet, ConvNet, RecurrentNet, SkipGram, CBOW,
-                    Seq2Seq (the classifiers share models.classifier.Classifier)
+                    Seq2Seq, all on models.base.Model (the classifiers on models.classifier)
   solver            Solver, the one training loop for every model
 
 Given tools

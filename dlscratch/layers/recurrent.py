@@ -403,3 +403,44 @@ def temporal_affine_backward(dout, cache):
     db = _rows(dout).sum(axis=0)
     ### END SOLUTION
     return dx, dw, db
+
+
+# ------------------------------------------------------------------------------------------------
+# The table the models read their recurrence from
+# ------------------------------------------------------------------------------------------------
+
+def _lstm_state_step(x, state, Wx, Wh, b):
+    """lstm_step_forward on a state tuple: x (N, D), state (h, c) -> (next_h, next_c), cache."""
+    next_h, next_c, cache = lstm_step_forward(x, *state, Wx, Wh, b)
+    return (next_h, next_c), cache
+
+
+def _lstm_state_step_backward(dstate, cache):
+    """Gradients of _lstm_state_step given (dh, dc): dx, (dprev_h, dprev_c), (dWx, dWh, db)."""
+    dx, dprev_h, dprev_c, *dweights = lstm_step_backward(*dstate, cache)
+    return dx, (dprev_h, dprev_c), dweights
+
+
+def _hidden_state_step(step_forward, step_backward):
+    """(step, step backward) on a state tuple (h,), for a cell whose whole state is h."""
+    def step(x, state, Wx, Wh, b):
+        next_h, cache = step_forward(x, state[0], Wx, Wh, b)
+        return (next_h,), cache
+
+    def backward(dstate, cache):
+        dx, dprev_h, *dweights = step_backward(dstate[0], cache)
+        return dx, (dprev_h,), dweights
+    return step, backward
+
+
+# gates: blocks of H columns in Wx, Wh and b; states: arrays in the state ((h,) or (h, c));
+# forward/backward: the sequence layer; step/step_backward: one step on a state tuple
+Recurrence = namedtuple("Recurrence", "gates states forward backward step step_backward")
+RECURRENCES = {
+    "rnn": Recurrence(1, 1, rnn_forward, rnn_backward,
+                      *_hidden_state_step(rnn_step_forward, rnn_step_backward)),
+    "lstm": Recurrence(4, 2, lstm_forward, lstm_backward, _lstm_state_step,
+                       _lstm_state_step_backward),
+    "gru": Recurrence(3, 1, gru_forward, gru_backward,
+                      *_hidden_state_step(gru_step_forward, gru_step_backward)),
+}

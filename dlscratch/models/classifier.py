@@ -1,11 +1,11 @@
 """What every classification model shares: softmax loss, L2 regularisation and prediction."""
 import numpy as np
 
-from .._validate import model_dtype
 from ..layers import softmax_loss
+from .base import Model
 
 
-class Classifier:
+class Classifier(Model):
     """Base class: subclasses fill self.params and implement _forward and _backward.
 
     _forward(X, mode) -> (scores (N, C), cache) and _backward(dscores, cache) -> grads, where mode
@@ -15,11 +15,8 @@ class Classifier:
     metric_name = "accuracy"
 
     def __init__(self, reg=0.0, dtype=np.float32, seed=None):
+        super().__init__(dtype, seed)
         self.reg = reg
-        self.dtype = model_dtype(dtype)
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
-        self.params = {}
 
     def loss(self, X, y=None):
         """Scores (N, C) when y is None; otherwise (loss, grads) with grads keyed like params."""
@@ -60,4 +57,4 @@ class Classifier:
             std = weight_scale
         else:
             raise ValueError(f"weight_scale must be a positive number or 'he', got {weight_scale!r}")
-        return (std * self.rng.standard_normal(shape)).astype(self.dtype)
+        return self._gaussian(shape, std)

@@ -9,18 +9,14 @@ import math
 
 import numpy as np
 
-from .._validate import model_dtype, require_sizes
-from ..layers import (gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward,
-                      rnn_forward, softmax, temporal_affine_backward, temporal_affine_forward,
+from .._validate import require_sizes
+from ..layers import (softmax, temporal_affine_backward, temporal_affine_forward,
                       temporal_softmax_loss, word_embedding_backward, word_embedding_forward)
-
-# cell type -> (forward, backward, number of gate blocks in Wx, Wh and b)
-CELLS = {"rnn": (rnn_forward, rnn_backward, 1),
-         "lstm": (lstm_forward, lstm_backward, 4),
-         "gru": (gru_forward, gru_backward, 3)}
+from ..layers.recurrent import RECURRENCES
+from .base import Model
 
 
-class RecurrentNet:
+class RecurrentNet(Model):
     """Predicts the next token at every position: ids (N, T) -> scores (N, T, vocab_size).
 
     Parameters: W_embed (V, wordvec_dim); Wx (wordvec_dim, kH), Wh (H, kH), b (kH,) of the
@@ -45,22 +41,20 @@ class RecurrentNet:
                  dtype=np.float32, seed=None, carry_state=True, vocab=None):
         """vocab: an optional vocabulary (a dlscratch.data.vocabulary.Vocabulary) of len vocab_size, with
         encode(text) and decode(ids), which lets sample() take and return text."""
-        if cell_type not in CELLS:
-            raise ValueError(f"cell_type must be one of {sorted(CELLS)}, got {cell_type!r}")
+        if cell_type not in RECURRENCES:
+            raise ValueError(f"cell_type must be one of {sorted(RECURRENCES)}, got {cell_type!r}")
         if vocab is not None and len(vocab) != vocab_size:
             raise ValueError(f"the vocabulary has {len(vocab)} ids but vocab_size is {vocab_size}")
         require_sizes("RecurrentNet", vocab_size=vocab_size, wordvec_dim=wordvec_dim,
                       hidden_dim=hidden_dim)
         self.vocab_size, self.wordvec_dim, self.hidden_dim = vocab_size, wordvec_dim, hidden_dim
         self.cell_type = cell_type
-        self.dtype = model_dtype(dtype)
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        super().__init__(dtype, seed)
         self.carry_state = carry_state
         self.vocab = vocab
         self._state = None
 
-        gates = CELLS[cell_type][2]
+        gates = RECURRENCES[cell_type].gates
         H = hidden_dim
         self.params = {
             "W_embed": self._gaussian((vocab_size, wordvec_dim), std=1.0),
@@ -73,9 +67,6 @@ class RecurrentNet:
         if cell_type == "lstm":
             # a forget gate that starts open (σ(1) ≈ 0.73) lets memory and gradients last longer
             self.params["b"][H:2 * H] = 1
-
-    def _gaussian(self, shape, std):
-        return (std * self.rng.standard_normal(shape)).astype(self.dtype)
 
     # --------------------------------------------------------------------------------------------
     # Hidden state carried between training calls
@@ -112,7 +103,7 @@ class RecurrentNet:
         The cache ends with the final state (h, c), each (N, H), c None unless the cell is an LSTM.
         """
         p = self.params
-        forward = CELLS[self.cell_type][0]
+        forward = RECURRENCES[self.cell_type].forward
         ### BEGIN SOLUTION
         embedded, embed_cache = word_embedding_forward(X, p["W_embed"])
         extra = {"c0": c0} if self.cell_type == "lstm" else {}
@@ -127,7 +118,7 @@ class RecurrentNet:
     def _backward(self, dscores, cache):
         """Gradients of every parameter given dscores (N, T, V) and the forward's caches."""
         embed_cache, rnn_cache, out_cache, _ = cache
-        backward = CELLS[self.cell_type][1]
+        backward = RECURRENCES[self.cell_type].backward
         grads = {}
         ### BEGIN SOLUTION
         dh, grads["W_out"], grads["b_out"] = temporal_affine_backward(dscores, out_cache)

@@ -28,13 +28,14 @@ import math
 
 import numpy as np
 
-from .._validate import model_dtype, require_ids, require_sizes
+from .._validate import require_ids, require_sizes
 from ..layers import (attention_backward, attention_forward, attention_weights, log_softmax,
-                      gru_step_backward, gru_step_forward, lstm_step_backward, lstm_step_forward,
                       tanh_backward, tanh_forward, temporal_affine_backward,
                       temporal_affine_forward, temporal_softmax_loss, word_embedding_backward,
                       word_embedding_forward)
 from ..data.vocabulary import SEQUENCE_SPECIALS, Vocabulary
+from ..layers.recurrent import RECURRENCES
+from .base import Model
 
 PAD_ID, START_ID, END_ID = range(3)      # the order of SEQUENCE_SPECIALS
 
@@ -51,43 +52,14 @@ def _check_vocabulary(name, vocab, size):
         raise ValueError(f"Seq2Seq: {name} has {len(vocab)} ids but its vocab size is {size}")
 
 
-# ------------------------------------------------------------------------------------------------
-# The cells, with the state as a tuple: (h, c) for an LSTM, (h,) for a GRU
-# ------------------------------------------------------------------------------------------------
-
-def _lstm_step(x, state, Wx, Wh, b):
-    """One LSTM step: x (N, D), state (h, c) -> the next state and the cache."""
-    h, c, cache = lstm_step_forward(x, *state, Wx, Wh, b)
-    return (h, c), cache
-
-
-def _lstm_step_backward(dstate, cache):
-    """Gradients of _lstm_step given (dh, dc): dx, (dprev_h, dprev_c), (dWx, dWh, db)."""
-    dx, dprev_h, dprev_c, *dweights = lstm_step_backward(*dstate, cache)
-    return dx, (dprev_h, dprev_c), dweights
-
-
-def _gru_step(x, state, Wx, Wh, b):
-    """One GRU step: x (N, D), state (h,) -> the next state and the cache."""
-    h, cache = gru_step_forward(x, state[0], Wx, Wh, b)
-    return (h,), cache
-
-
-def _gru_step_backward(dstate, cache):
-    """Gradients of _gru_step given (dh,): dx, (dprev_h,), (dWx, dWh, db)."""
-    dx, dprev_h, *dweights = gru_step_backward(dstate[0], cache)
-    return dx, (dprev_h,), dweights
-
-
-# cell type -> (step, step backward, gate blocks in Wx, Wh and b, arrays in the state)
-CELLS = {"lstm": (_lstm_step, _lstm_step_backward, 4, 2),
-         "gru": (_gru_step, _gru_step_backward, 3, 1)}
+# the recurrences Seq2Seq offers; each is read from the one table of dlscratch.layers.recurrent
+CELL_TYPES = ("gru", "lstm")
 
 
 def recurrence_forward(x, state, mask, weights, step):
     """Run a cell over x (N, T, D) from `state`, holding each sequence's state where mask is False.
 
-    mask: (N, T) bool or None (every position is real); weights: (Wx, Wh, b); step: from CELLS.
+    mask: (N, T) bool or None (every position is real); weights: (Wx, Wh, b); step: a Recurrence's step.
     Returns the hidden states h (N, T, H), the final state and the cache.
     """
     N, T, _ = x.shape
@@ -132,7 +104,7 @@ def recurrence_backward(dh, dfinal, cache, step_backward):
     return dx, dstate, tuple(dweights)
 
 
-class Seq2Seq:
+class Seq2Seq(Model):
     """Translates id sequences: source ids (N, Ts) -> target ids, trained with teacher forcing.
 
     Parameters: W_src (Vs, E), W_tgt (Vt, E) embeddings; Wx_enc (E, kH), Wh_enc (H, kH), b_enc (kH,)
@@ -158,8 +130,8 @@ class Seq2Seq:
                                   ("target_vocab", target_vocab, target_vocab_size)):
             _check_vocabulary(name, vocab, size)
         self.source_vocab, self.target_vocab = source_vocab, target_vocab
-        if cell_type not in CELLS:
-            raise ValueError(f"cell_type must be one of {sorted(CELLS)}, got {cell_type!r}")
+        if cell_type not in CELL_TYPES:
+            raise ValueError(f"cell_type must be one of {sorted(CELL_TYPES)}, got {cell_type!r}")
         for name, size in (("source_vocab_size", source_vocab_size),
                            ("target_vocab_size", target_vocab_size)):
             if not isinstance(size, (int, np.integer)) or size <= END_ID:
@@ -170,32 +142,29 @@ class Seq2Seq:
         require_sizes("Seq2Seq", wordvec_dim=wordvec_dim, hidden_dim=hidden_dim)
         self.wordvec_dim, self.hidden_dim = wordvec_dim, hidden_dim
         self.cell_type, self.attention = cell_type, bool(attention)
-        self.dtype = model_dtype(dtype)
-        self.rng = np.random.default_rng(seed)
+        super().__init__(dtype, seed)
         self.params = self._initial_params()
 
     def _initial_params(self):
         """Gaussian weights scaled by 1/√fan-in, zero biases; an LSTM's forget gates start open."""
-        E, H, gates = self.wordvec_dim, self.hidden_dim, CELLS[self.cell_type][2]
-        params = {"W_src": self._gaussian((self.source_vocab_size, E), fan_in=1),
-                  "W_tgt": self._gaussian((self.target_vocab_size, E), fan_in=1)}
+        E, H, gates = self.wordvec_dim, self.hidden_dim, RECURRENCES[self.cell_type].gates
+        params = {"W_src": self._gaussian((self.source_vocab_size, E), std=1.0),
+                  "W_tgt": self._gaussian((self.target_vocab_size, E), std=1.0)}
         for side in ("enc", "dec"):
-            params[f"Wx_{side}"] = self._gaussian((E, gates * H), fan_in=E)
-            params[f"Wh_{side}"] = self._gaussian((H, gates * H), fan_in=H)
+            params[f"Wx_{side}"] = self._gaussian((E, gates * H), std=1 / math.sqrt(E))
+            params[f"Wh_{side}"] = self._gaussian((H, gates * H), std=1 / math.sqrt(H))
             params[f"b_{side}"] = np.zeros(gates * H, dtype=self.dtype)
             if self.cell_type == "lstm":
                 params[f"b_{side}"][H:2 * H] = 1     # σ(1) ≈ 0.73: remember by default
         if self.attention:
-            params["W_q"] = self._gaussian((H, H), fan_in=H)
+            params["W_q"] = self._gaussian((H, H), std=1 / math.sqrt(H))
             params["b_q"] = np.zeros(H, dtype=self.dtype)
-            params["W_c"] = self._gaussian((2 * H, H), fan_in=2 * H)
+            params["W_c"] = self._gaussian((2 * H, H), std=1 / math.sqrt(2 * H))
             params["b_c"] = np.zeros(H, dtype=self.dtype)
-        params["W_out"] = self._gaussian((H, self.target_vocab_size), fan_in=H)
+        params["W_out"] = self._gaussian((H, self.target_vocab_size), std=1 / math.sqrt(H))
         params["b_out"] = np.zeros(self.target_vocab_size, dtype=self.dtype)
         return params
 
-    def _gaussian(self, shape, fan_in):
-        return (self.rng.standard_normal(shape) / math.sqrt(fan_in)).astype(self.dtype)
 
     def _weights(self, side):
         """(Wx, Wh, b) of the encoder ('enc') or the decoder ('dec')."""
@@ -203,7 +172,7 @@ class Seq2Seq:
 
     def _zero_state(self, N):
         """The encoder's initial state: a tuple of (N, H) zero arrays."""
-        count = CELLS[self.cell_type][3]
+        count = RECURRENCES[self.cell_type].states
         return tuple(np.zeros((N, self.hidden_dim), dtype=self.dtype) for _ in range(count))
 
     # --------------------------------------------------------------------------------------------
@@ -212,7 +181,7 @@ class Seq2Seq:
 
     def _encode(self, X):
         """Encoder states (N, Ts, H), the final state and the caches for source ids X (N, Ts)."""
-        step = CELLS[self.cell_type][0]
+        step = RECURRENCES[self.cell_type].step
         source_mask = X != PAD_ID
         ### BEGIN SOLUTION
         embedded, embed_cache = word_embedding_forward(X, self.params["W_src"])
@@ -226,7 +195,7 @@ class Seq2Seq:
 
         encoder_states (N, Ts, H) and source_mask (N, Ts) are what attention looks at.
         """
-        p, step = self.params, CELLS[self.cell_type][0]
+        p, step = self.params, RECURRENCES[self.cell_type].step
         query_cache = attention_cache = combine_cache = tanh_cache = None
         ### BEGIN SOLUTION
         embedded, embed_cache = word_embedding_forward(decoder_input, p["W_tgt"])
@@ -258,7 +227,7 @@ class Seq2Seq:
         (src_embed_cache, encoder_cache), decoder_cache, encoder_shape = cache
         (tgt_embed_cache, decoder_rnn_cache, query_cache, attention_cache, combine_cache,
          tanh_cache, out_cache) = decoder_cache
-        step_backward = CELLS[self.cell_type][1]
+        step_backward = RECURRENCES[self.cell_type].step_backward
         grads = {}
         dencoder_states = np.zeros(encoder_shape, dtype=dscores.dtype)
         ### BEGIN SOLUTION

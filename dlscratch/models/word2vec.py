@@ -21,9 +21,10 @@ noise words to use, which makes the loss a deterministic function (gradient chec
 import numpy as np
 
 from .. import embeddings
-from .._validate import model_dtype, require_ids, require_sizes
+from .._validate import require_ids, require_sizes
 from ..layers import sigmoid, softmax_loss
 from ..sparse import RowReader, densify
+from .base import Model
 
 LOSSES = ("negative_sampling", "softmax")
 
@@ -33,7 +34,7 @@ def log_sigmoid(x):
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
 
-class Word2Vec:
+class Word2Vec(Model):
     """What skip-gram and CBOW share: the parameters, both losses, evaluation and word queries.
 
     Parameters: W_in (V, D), the word vectors, initialised uniform in ±0.5/D as in word2vec, and
@@ -57,8 +58,7 @@ class Word2Vec:
         self.vocab_size, self.embed_dim = vocab_size, embed_dim
         self.loss_type, self.num_negative = loss, num_negative
         self.vocab = vocab
-        self.dtype = model_dtype(dtype)
-        self.rng = np.random.default_rng(seed)
+        super().__init__(dtype, seed)
         self.noise = NoiseSampler(word_counts if word_counts is not None else np.ones(vocab_size))
         if len(self.noise.probabilities) != vocab_size:
             raise ValueError(f"word_counts has {len(self.noise.probabilities)} entries, "
