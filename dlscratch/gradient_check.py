@@ -46,6 +46,29 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
     return grad
 
 
+def layer_gradient_errors(forward, backward, inputs, *settings, rng=None, seed=1, h=1e-5):
+    """Relative error of each gradient of a layer against centred differences: one per input.
+
+    forward(*inputs, *settings) -> (out, cache) and backward(dout, cache) -> the gradients of the
+    inputs in order (one array for a one-input layer). The upstream gradient dout is drawn from
+    N(0, 1) with `rng` (by default a generator seeded with `seed`); every input is perturbed in
+    place, entry by entry, and restored. Use float64 inputs.
+    """
+    out, cache = forward(*inputs, *settings)
+    dout = (np.random.default_rng(seed) if rng is None else rng).standard_normal(out.shape)
+    analytic = backward(dout, cache)
+    analytic = analytic if isinstance(analytic, tuple) else (analytic,)
+    if len(analytic) < len(inputs):
+        raise ValueError(f"layer_gradient_errors: backward returned {len(analytic)} gradients "
+                         f"for {len(inputs)} inputs")
+    errors = []
+    for grad, x in zip(analytic, inputs):
+        numeric = eval_numerical_gradient_array(lambda _: forward(*inputs, *settings)[0], x, dout,
+                                                h)
+        errors.append(rel_error(grad, numeric))
+    return errors
+
+
 def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=0):
     """Compare analytic_grad with centred differences at `num_checks` random entries of x.
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from dlscratch import layers as L
-from dlscratch.gradient_check import eval_numerical_gradient_array, rel_error
+from dlscratch.gradient_check import layer_gradient_errors
 
 DTYPES = [np.float32, np.float64]
 # every test of a naive or fast layer is parametrised with this, so its id says which one it runs
@@ -74,20 +74,6 @@ def assert_same(a, b, tol=1e-10):
     assert float(np.abs(a - b).max()) <= tol * scale
 
 
-def gradient_errors(forward, backward, arrays, extras, seed=1):
-    """Relative errors of backward's gradients against centred differences, one per array."""
-    out, cache = forward(*arrays, *extras)
-    dout = np.random.default_rng(seed).standard_normal(out.shape)
-    analytic = backward(dout, cache)
-    analytic = analytic if isinstance(analytic, tuple) else (analytic,)
-    errors = []
-    for i, a in enumerate(arrays):
-        numeric = eval_numerical_gradient_array(lambda _: forward(*arrays, *extras)[0], a, dout)
-        assert analytic[i].shape == a.shape
-        errors.append(rel_error(analytic[i], numeric))
-    return errors
-
-
 # ------------------------------------------------------------------------------------------------
 # Convolution
 # ------------------------------------------------------------------------------------------------
@@ -133,14 +119,14 @@ def test_conv_output_shape_is_rounded_down(case, fast):
 @pytest.mark.parametrize("case", CONV_CASES[:6])
 def test_conv_naive_gradients(case):
     x, w, b, conv_param = conv_arrays(case)
-    errors = gradient_errors(L.conv_forward_naive, L.conv_backward_naive, [x, w, b], [conv_param])
+    errors = layer_gradient_errors(L.conv_forward_naive, L.conv_backward_naive, [x, w, b], conv_param)
     assert max(errors) < 1e-8, errors
 
 
 @pytest.mark.parametrize("case", CONV_CASES)
 def test_conv_fast_gradients(case):
     x, w, b, conv_param = conv_arrays(case)
-    errors = gradient_errors(L.conv_forward, L.conv_backward, [x, w, b], [conv_param])
+    errors = layer_gradient_errors(L.conv_forward, L.conv_backward, [x, w, b], conv_param)
     assert max(errors) < 1e-8, errors
 
 
@@ -273,8 +259,8 @@ def test_max_pool_output_shape_is_rounded_down(case, fast):
 def test_max_pool_gradients(case, fast):
     xshape, ph, pw, stride = case
     forward, backward = pool_layer(fast)
-    errors = gradient_errors(forward, backward, [distinct_values(xshape)],
-                             [pool_param(ph, pw, stride)])
+    errors = layer_gradient_errors(forward, backward, [distinct_values(xshape)],
+                                   pool_param(ph, pw, stride))
     assert max(errors) < 1e-9, errors
 
 
@@ -375,16 +361,16 @@ def test_spatial_batchnorm_gradients(mode):
                 "running_var": np.linspace(0.5, 2, 4)}
 
     # fresh parameters on every call, so running averages never leak between evaluations
-    errors = gradient_errors(lambda *a: L.spatial_batchnorm_forward(*a, make()),
-                             L.spatial_batchnorm_backward, [x, gamma, beta], [])
+    errors = layer_gradient_errors(lambda *a: L.spatial_batchnorm_forward(*a, make()),
+                                   L.spatial_batchnorm_backward, [x, gamma, beta])
     assert max(errors) < 1e-7, errors
 
 
 @pytest.mark.parametrize("G", [1, 2, 4])
 def test_spatial_groupnorm_gradients(G):
     x, gamma, beta = norm_arrays()
-    errors = gradient_errors(lambda *a: L.spatial_groupnorm_forward(*a, G, {}),
-                             L.spatial_groupnorm_backward, [x, gamma, beta], [])
+    errors = layer_gradient_errors(lambda *a: L.spatial_groupnorm_forward(*a, G, {}),
+                                   L.spatial_groupnorm_backward, [x, gamma, beta])
     assert max(errors) < 1e-7, errors
 
 
@@ -451,7 +437,7 @@ def test_conv_sandwich_gradients(sandwich):
     b = conv_inputs_off_kinks(x, w, conv_param)
     extras = [conv_param] + ([pool_param(2, 2, 2)] if sandwich.endswith("pool") else [])
     forward, backward = getattr(L, f"{sandwich}_forward"), getattr(L, f"{sandwich}_backward")
-    errors = gradient_errors(forward, backward, [x, w, b], extras)
+    errors = layer_gradient_errors(forward, backward, [x, w, b], *extras)
     assert max(errors) < 1e-7, errors
 
 
@@ -479,7 +465,7 @@ def test_conv_norm_relu_gradients(normalization, pool):
 
     backward = L.conv_norm_relu_pool_backward if pool else L.conv_norm_relu_backward
     arrays = [x, w, b, gamma, beta]
-    errors = gradient_errors(forward, backward, arrays, [])
+    errors = layer_gradient_errors(forward, backward, arrays)
     if normalization == "batchnorm":
         # batchnorm cancels the conv bias: its gradient is 0, compared in absolute terms
         _, cache = forward(*arrays)

@@ -8,7 +8,8 @@ import pytest
 
 from dlscratch import layers as L
 from dlscratch.gradient_check import (check_model_gradients, eval_numerical_gradient,
-                                      eval_numerical_gradient_array, grad_check_sparse, rel_error)
+                                      eval_numerical_gradient_array, grad_check_sparse,
+                                      layer_gradient_errors, rel_error)
 
 DTYPES = [np.float32, np.float64]
 
@@ -607,6 +608,21 @@ def _tiny_net():
             p += 0.1 * r.standard_normal(p.shape)  # nonzero biases keep ReLU inputs off 0
     X, y = r.standard_normal((4, 6)), r.integers(3, size=4)
     return model, X, y
+
+
+def test_layer_gradient_errors_pass_a_right_backward_and_catch_a_wrong_one():
+    r = np.random.default_rng(0)
+    x, w, b = r.standard_normal((3, 4)), r.standard_normal((4, 2)), r.standard_normal(2)
+    errors = layer_gradient_errors(L.affine_forward, L.affine_backward, [x, w, b])
+    assert len(errors) == 3 and max(errors) < 1e-9
+
+    def wrong_backward(dout, cache):
+        dx, dw, db = L.affine_backward(dout, cache)
+        return dx, dw, 2 * db
+    errors = layer_gradient_errors(L.affine_forward, wrong_backward, [x, w, b])
+    assert max(errors[:2]) < 1e-9 and errors[2] > 0.1
+    one_input = layer_gradient_errors(L.relu_forward, L.relu_backward, [x + np.sign(x)], seed=3)
+    assert one_input[0] < 1e-9                          # a one-input layer returns one array
 
 
 def test_check_model_gradients_on_a_correct_model():
