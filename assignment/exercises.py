@@ -63,7 +63,7 @@ EXERCISES = (
              requires=("sgd", "momentum", "adagrad_rmsprop", "adam", "fc_net", "solver_step")),
     # --- 03_normalization_and_dropout ---
     Exercise("normalization", "03_normalization_and_dropout", 20,
-             code("dlscratch/layers/normalization.py", "_normalize", "_normalize_backward",
+             code("dlscratch/layers/normalization.py", "standardize", "standardize_backward",
                   "batchnorm_forward", "batchnorm_backward", "layernorm_forward",
                   "layernorm_backward")),
     Exercise("dropout", "03_normalization_and_dropout", 10,

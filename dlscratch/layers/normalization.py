@@ -1,8 +1,8 @@
 """Normalisation layers: batch norm and layer norm on (N, D) features, and their spatial forms
 on (N, C, H, W) images: spatial batch norm (per channel) and group norm (per group of channels).
 
-All of them standardise with `_normalize` (mean 0, variance 1 along some axes) and then scale and
-shift by the learned gamma and beta; `_normalize_backward` is the one gradient they share.
+All of them standardise with `standardize` (mean 0, variance 1 along some axes) and then scale and
+shift by the learned gamma and beta; `standardize_backward` is the one gradient they share.
 """
 import numbers
 
@@ -11,13 +11,14 @@ import numpy as np
 from .._validate import require_arrays, require_dout, require_mode
 
 __all__ = [
+    "standardize", "standardize_backward",
     "batchnorm_forward", "batchnorm_backward", "layernorm_forward", "layernorm_backward",
     "spatial_batchnorm_forward", "spatial_batchnorm_backward", "spatial_groupnorm_forward",
     "spatial_groupnorm_backward",
 ]
 
 
-def _normalize(x, axis, eps):
+def standardize(x, axis, eps):
     """Standardise x along `axis` with its own mean and biased variance.
 
     Returns (xhat, mean, var, std), the statistics keeping their reduced axis as size 1.
@@ -32,11 +33,11 @@ def _normalize(x, axis, eps):
     return xhat, mean, var, std
 
 
-def _normalize_backward(dxhat, xhat, std, axis):
-    """Gradient through _normalize: dxhat -> dx, given the forward's xhat and std."""
+def standardize_backward(dxhat, xhat, std, axis):
+    """Gradient of standardize: dxhat -> dx, given the forward's xhat and std."""
+    ### BEGIN SOLUTION
     # With xhat = (x - mean) / std, the mean and the variance both depend on every x along axis:
     # dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std.
-    ### BEGIN SOLUTION
     dx = (dxhat - dxhat.mean(axis=axis, keepdims=True)
           - xhat * (dxhat * xhat).mean(axis=axis, keepdims=True)) / std
     ### END SOLUTION
@@ -59,7 +60,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 
     ### BEGIN SOLUTION
     if mode == "train":
-        xhat, batch_mean, batch_var, std = _normalize(x, axis=0, eps=eps)
+        xhat, batch_mean, batch_var, std = standardize(x, axis=0, eps=eps)
         running_mean = momentum * running_mean + (1 - momentum) * batch_mean[0]
         running_var = momentum * running_var + (1 - momentum) * batch_var[0]
     else:
@@ -81,7 +82,7 @@ def batchnorm_backward(dout, cache):
     dgamma = (dout * xhat).sum(axis=0)
     dxhat = dout * gamma
     if mode == "train":
-        dx = _normalize_backward(dxhat, xhat, std, axis=0)
+        dx = standardize_backward(dxhat, xhat, std, axis=0)
     else:  # the running statistics are constants
         dx = dxhat / std
     ### END SOLUTION
@@ -93,7 +94,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     require_arrays("layernorm_forward", x=(x, "N D"), gamma=(gamma, "D"), beta=(beta, "D"))
     eps = float((ln_param or {}).get("eps", 1e-5))
     ### BEGIN SOLUTION
-    xhat, _, _, std = _normalize(x, axis=1, eps=eps)
+    xhat, _, _, std = standardize(x, axis=1, eps=eps)
     out = gamma * xhat + beta
     ### END SOLUTION
     return out, (xhat, gamma, std)
@@ -106,7 +107,7 @@ def layernorm_backward(dout, cache):
     ### BEGIN SOLUTION
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
-    dx = _normalize_backward(dout * gamma, xhat, std, axis=1)
+    dx = standardize_backward(dout * gamma, xhat, std, axis=1)
     ### END SOLUTION
     return dx, dgamma, dbeta
 
@@ -161,7 +162,7 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     eps = float((gn_param or {}).get("eps", 1e-5))
     N = x.shape[0]
     ### BEGIN SOLUTION
-    xhat, _, _, std = _normalize(x.reshape(N, G, -1), axis=2, eps=eps)
+    xhat, _, _, std = standardize(x.reshape(N, G, -1), axis=2, eps=eps)
     xhat = xhat.reshape(x.shape)
     out = gamma[:, None, None] * xhat + beta[:, None, None]
     ### END SOLUTION
@@ -177,6 +178,6 @@ def spatial_groupnorm_backward(dout, cache):
     dbeta = dout.sum(axis=(0, 2, 3))
     dgamma = (dout * xhat).sum(axis=(0, 2, 3))
     dxhat = (dout * gamma[:, None, None]).reshape(N, G, -1)
-    dx = _normalize_backward(dxhat, xhat.reshape(N, G, -1), std, axis=2).reshape(xhat.shape)
+    dx = standardize_backward(dxhat, xhat.reshape(N, G, -1), std, axis=2).reshape(xhat.shape)
     ### END SOLUTION
     return dx, dgamma, dbeta
