@@ -9,8 +9,9 @@ Two extensions serve the word-vector models, whose data and gradients are too bi
 - X_train (or X_val) may be an example set instead of an array, with y_train (y_val) None: len(X)
   positions, and X[positions] -> (X_batch, y_batch), made on the fly (dlscratch.data.words).
 - A model may define `sparse_loss(X, y)`, used for training instead of `loss`, whose gradients may
-  be dlscratch.sparse.RowGradient objects holding only the rows a batch touched. With sgd those
-  rows are updated in place; every other rule gets the full gradient.
+  be dlscratch.sparse.RowGradient objects holding only the rows a batch touched. Such a gradient
+  applies itself (`grad.apply(w, update_rule, config)`: with sgd only its rows are updated, in
+  place), so the Solver needs no case of its own for it.
 
     solver = Solver(model, data, update_rule="adam", optim_config={"learning_rate": 1e-3},
                     num_epochs=10, batch_size=100, seed=0)
@@ -25,8 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm as widget_or_text_tqdm
 
 from . import checkpoint, settings
-from .optimizations import get_update_rule, sgd
-from .sparse import RowGradient, densify
+from .optimizations import get_update_rule
 
 _REQUIRED_DATA = ("X_train", "y_train", "X_val", "y_val")
 
@@ -201,21 +201,15 @@ class Solver:
 
     def _update_parameter(self, name, grad):
         """Apply the update rule to one parameter with its gradient (and keep the rule's state)."""
-        if isinstance(grad, RowGradient) and self.update_rule is sgd:
-            self._sgd_on_rows(name, grad)
+        if hasattr(grad, "apply"):          # a gradient that updates its parameter itself
+            self.model.params[name], self.optim_configs[name] = grad.apply(
+                self.model.params[name], self.update_rule, self.optim_configs[name])
             return
-        grad = densify(grad)
         ### BEGIN SOLUTION
         next_w, self.optim_configs[name] = self.update_rule(self.model.params[name], grad,
                                                             self.optim_configs[name])
         self.model.params[name] = next_w
         ### END SOLUTION
-
-    def _sgd_on_rows(self, name, grad):
-        """sgd on the rows a RowGradient holds, in place: the same step as sgd, without the zeros."""
-        w, config = self.model.params[name], self.optim_configs[name]
-        config.setdefault("learning_rate", 1e-2)
-        w[grad.rows] -= w.dtype.type(config["learning_rate"]) * grad.values
 
     def _learning_rate(self):
         """The learning rate the last steps used (None for a rule without one)."""
@@ -414,20 +408,13 @@ class FinishedLine:
 
 def clip_by_global_norm(grads, max_norm):
     """Scale all gradients by one factor so that their joint L2 norm is at most max_norm."""
-    total = np.sqrt(sum(float(np.sum(_stored(g) ** 2)) for g in grads.values()))
+    total = np.sqrt(sum(_squared_norm(g) for g in grads.values()))
     if total <= max_norm:
         return grads
     scale = max_norm / (total + 1e-12)
-    return {name: _scaled(g, g.dtype.type(scale)) for name, g in grads.items()}
+    return {name: g * g.dtype.type(scale) for name, g in grads.items()}
 
 
-def _stored(grad):
-    """The numbers a gradient stores: an array itself, or a RowGradient's rows."""
-    return grad.values if isinstance(grad, RowGradient) else grad
-
-
-def _scaled(grad, factor):
-    """The gradient times a scalar, in the same form."""
-    if isinstance(grad, RowGradient):
-        return RowGradient(grad.rows, grad.values * factor, grad.shape)
-    return grad * factor
+def _squared_norm(grad):
+    """The sum of the squares of a gradient's entries (a sparse gradient counts its own)."""
+    return grad.squared_norm() if hasattr(grad, "squared_norm") else float(np.sum(grad * grad))

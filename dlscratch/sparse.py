@@ -13,6 +13,8 @@ np.add.at (the notebook 06 compares them).
 import numpy as np
 from scipy import sparse
 
+from .optimizations import sgd
+
 
 class RowGradient:
     """A (V, D) gradient that is zero except in `rows` (u,), sorted and distinct, holding `values` (u, D)."""
@@ -31,6 +33,26 @@ class RowGradient:
         dense = np.zeros(self.shape, dtype=self.values.dtype)
         dense[self.rows] = self.values
         return dense
+
+    def apply(self, w, update_rule, config):
+        """One step of update_rule on w with this gradient: (next_w, config).
+
+        sgd updates the touched rows in place, the same step without the zeros; any other rule
+        (whose state moves every row, as momentum's does) gets the full gradient.
+        """
+        if update_rule is not sgd:
+            return update_rule(w, self.to_dense(), config)
+        config.setdefault("learning_rate", 1e-2)
+        w[self.rows] -= w.dtype.type(config["learning_rate"]) * self.values
+        return w, config
+
+    def __mul__(self, factor):
+        """The gradient times a scalar, still a RowGradient."""
+        return RowGradient(self.rows, self.values * factor, self.shape)
+
+    def squared_norm(self):
+        """The sum of the squares of its entries."""
+        return float(np.sum(self.values * self.values))
 
     def __repr__(self):
         return f"RowGradient({len(self.rows)} of {self.shape[0]} rows, dtype={self.dtype})"
