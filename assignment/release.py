@@ -138,11 +138,24 @@ def _shows_only_the_task(cell):
 
 
 def student_readme(root, exercises):
-    """The students' README: the template with the table of exercises filled in."""
+    """The students' README: the template with the table of exercises and the main README's
+    "Your own data" section filled in."""
     rows = "\n".join(f"| `{e.id}` | {e.notebook} | {e.points} |" for e in exercises)
     table = "| exercise | notebook | points |\n| --- | --- | --- |\n" + rows
     template = (root / "assignment" / "STUDENT_README.md").read_text()
-    return template.replace("{exercise_table}", table)
+    return (template.replace("{exercise_table}", table)
+            .replace("{your_own_data}", _readme_section(root, "your-own-data")))
+
+
+def _readme_section(root, name):
+    """The part of root/README.md between <!-- name... --> and <!-- /name -->, as a ## section."""
+    readme = root / "README.md"
+    text = readme.read_text() if readme.is_file() else ""
+    start, end = text.find(f"<!-- {name}"), text.find(f"<!-- /{name} -->")
+    if start < 0 or end < 0:
+        return ""
+    body = text[text.index("\n", start) + 1:end].strip()
+    return body.replace("### ", "## ", 1)
 
 
 def instructor_only(rel):

@@ -178,6 +178,7 @@ def test_release_is_complete_and_every_python_file_compiles(student):
                             "assignment/sandbox.py", "tests/test_assignment.py"):
         assert not (student / instructor_only).exists(), instructor_only
     assert sorted(p.name for p in (student / "assignment").iterdir()) == ["__init__.py", "exercises.py"]
+    assert "## Your own data" in (student / "README.md").read_text()   # copied from README.md
     for path in student.rglob("*.py"):
         compile(path.read_text(), str(path), "exec")
 

@@ -10,7 +10,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 def readme_example():
     """The Python block of the README's 'Your own data' section."""
-    section = README.read_text().split("### Your own data", 1)[1]
+    section = README.read_text().split("# Your own data", 1)[1]   # ### here, ## in the release
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
