@@ -81,7 +81,7 @@ def missing_exercises(root=ROOT):
 
 
 def _where(cover):
-    """'dlscratch/layers.py:affine_forward' -> 'affine_forward in dlscratch/layers.py'."""
+    """'dlscratch/layers/core.py:affine_forward' -> 'affine_forward in dlscratch/layers/core.py'."""
     path, _, name = cover.partition(":")
     return f"{name} in {path}" if name else f"the '# YOUR CODE HERE' cell in {path}"
 
