@@ -2,8 +2,9 @@
 
 A minibatch of a few thousand (word, context) pairs touches a few thousand of the rows of a
 (V, D) embedding matrix; the gradient is zero everywhere else. `RowGradient` stores just the touched
-rows, so that a plain SGD step can update them in place instead of rewriting the whole matrix (the
-Solver does this), and `to_dense()` gives the full matrix the contract asks `loss` to return.
+rows, so that a plain SGD step can update them in place instead of rewriting the whole matrix
+(`apply`, which the Solver calls for any gradient that has it), and `to_dense()` gives the full
+matrix the contract asks `loss` to return.
 
 Summing the contributions of repeated ids is a product with a sparse matrix: if A (N, V) holds
 the weight with which example n reads row v, the forward pass is h = A W and the gradient is
