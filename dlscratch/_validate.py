@@ -43,14 +43,14 @@ def require_arrays(where, **arrays):
     return sizes
 
 
-def require_dout(where, dout, shape):
+def require_dout(where, dout, shape, name="dout"):
     """Check that the upstream gradient dout has the forward output's shape."""
     shape = tuple(shape)
     if not isinstance(dout, np.ndarray):
-        raise TypeError(f"{where}: dout must be a numpy array shaped like the forward output "
+        raise TypeError(f"{where}: {name} must be a numpy array shaped like the forward output "
                         f"{shape}, got {type(dout).__name__}")
     if dout.shape != shape:
-        raise ValueError(f"{where}: dout must have the forward output's shape {shape}, "
+        raise ValueError(f"{where}: {name} must have the forward output's shape {shape}, "
                          f"got {dout.shape}")
 
 

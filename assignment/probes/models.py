@@ -693,7 +693,7 @@ def word2vec_noise_drawn_when_y_holds_only_true_words(rng):
 
 
 # ------------------------------------------------------------------------------------------------
-# seq2seq: recurrence_forward/backward, Seq2Seq._encode, _decode, _forward, _backward
+# seq2seq: Seq2Seq._encode, _decode, _forward, _backward
 # ------------------------------------------------------------------------------------------------
 
 VS, VT, PAD, END = 9, 7, 0, 2

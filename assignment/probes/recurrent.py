@@ -83,6 +83,32 @@ def _lstm_sequence_run(rng, N, T, D, H, dtype=np.float64, with_c0=False, prefix=
     return {f"{prefix}{k}": v for k, v in zip(names, (h, cache.c, *grads))}
 
 
+def _masked_recurrence_run(rng, cell, N=3, T=5, D=4, H=3):
+    """recurrence_forward over a padded batch, and its backward from a final-state gradient:
+    h, the final state, dx, the initial state's gradient, dWx, dWh, db."""
+    x, h0, Wx, Wh, b = _recurrent_arrays(rng, cell, N, T, D, H)
+    state = (h0, randn(rng, N, H)) if cell == "lstm" else (h0,)
+    mask = np.ones((N, T), dtype=bool)
+    mask[0, 3:], mask[1, 1:] = False, False               # rows 0 and 1 are padded
+    h, final, cache = _layer("recurrence_forward")(x, state, Wx, Wh, b, cell, mask=mask)
+    dfinal = tuple(randn(rng, N, H) for _ in state)
+    dx, dstate, dWx, dWh, db = _layer("recurrence_backward")(randn(rng, N, T, H), dfinal, cache)
+    out = {"h": h, "dx": dx, "dWx": dWx, "dWh": dWh, "db": db}
+    out.update({f"final_{k}": f for k, f in enumerate(final)})
+    out.update({f"dstate_{k}": d for k, d in enumerate(dstate)})
+    return out
+
+
+def _masked_recurrence_probe(cell):
+    """The probe of the masked recurrence with one cell type."""
+    def masked_recurrence(rng):
+        return _masked_recurrence_run(rng, cell)
+    masked_recurrence.__name__ = f"{cell}_masked_recurrence_float64"
+    masked_recurrence.__doc__ = (f"recurrence_forward/backward with a {cell} cell on a padded batch "
+                                 "(a state held at padding, a final-state gradient): every output")
+    probe(cell)(masked_recurrence)
+
+
 # ------------------------------------------------------------------------------------------------
 # rnn (and the temporal affine layer, which runs the same input projection)
 # ------------------------------------------------------------------------------------------------
@@ -115,6 +141,8 @@ def _cell_probes(cell, title):
 
 
 _cell_probes("rnn", "vanilla RNN")
+for _cell in GATES:
+    _masked_recurrence_probe(_cell)
 
 
 @probe("rnn")

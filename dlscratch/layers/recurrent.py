@@ -2,14 +2,17 @@
 temporal affine layer (the temporal softmax loss is in losses.py).
 
 The conventions of every layer hold: every `*_forward` returns `(out, cache)`, every
-`*_backward(dout, cache)` returns the gradients of the forward's inputs in order, inputs are never modified, and outputs keep the input's dtype.
+`*_backward(dout, cache)` returns the gradients of the forward's inputs in order, inputs are never
+modified, and outputs keep the input's dtype.
 
 Shapes: N sequences in a batch, T time steps, D input features, H hidden units, V vocabulary size.
-Each recurrence is written three times over one cell: the cell is what a step does after its input
-projection x Wx + b; a step is the projection and the cell; a sequence computes the projections of
-all T steps in one matrix product (a temporal affine layer), runs the cells in a loop over time,
-and in its backward pass gets dx, dWx, dWh and db in one product each over all steps. Only the
-loop over time is in Python; everything else is vectorised over the batch.
+Each recurrence is built on one cell: the cell is what a step does after its input projection
+x Wx + b; a step is the projection and the cell; a sequence is the one masked recurrence
+(recurrence_forward), shared by every cell and every model: it computes the projections of all T
+steps in one matrix product (a temporal affine layer), runs the cells in a loop over time, holds a
+padded sequence's state where its mask is False, and in its backward pass gets dx, dWx, dWh and db
+in one product each over all steps. Only the loop over time is in Python; everything else is
+vectorised over the batch.
 """
 from collections import namedtuple
 
@@ -20,18 +23,16 @@ from .core import sigmoid
 
 __all__ = [
     "rnn_cell_forward", "rnn_cell_backward", "lstm_cell_forward", "lstm_cell_backward",
-    "gru_cell_forward", "gru_cell_backward", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+    "gru_cell_forward", "gru_cell_backward", "rnn_step_forward", "rnn_step_backward",
+    "rnn_forward", "rnn_backward",
     "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
     "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
+    "recurrence_forward", "recurrence_backward",
     "word_embedding_forward", "word_embedding_backward", "temporal_affine_forward",
     "temporal_affine_backward",
 ]
 
 
-# The cache of lstm_forward. Besides what the backward pass needs, it exposes every cell state,
-# time-major: c (T + 1, N, H), with c[0] = c0 and c[t + 1] the state after step t. A language
-# model carries c[-1] into the next chunk; plotting c shows what individual memory cells track.
-LSTMCache = namedtuple("LSTMCache", "x_tm Wx h c cells")
 # What a GRU cell keeps for its backward pass; reset_h = r ⊙ prev_h is what Wh_n multiplied.
 GRUCellCache = namedtuple("GRUCellCache", "Wh prev_h r z n reset_h")
 
@@ -87,6 +88,7 @@ def rnn_cell_forward(xw, prev_h, Wh):
 def rnn_cell_backward(dnext_h, cache):
     """Gradients of rnn_cell_forward: dnext_h (N, H) -> dxw (N, H), dprev_h (N, H)."""
     Wh, next_h = cache
+    require_dout("rnn_cell_backward", dnext_h, next_h.shape)
     ### BEGIN SOLUTION
     dxw = dnext_h * (1 - next_h * next_h)           # tanh'(a) = 1 − tanh(a)²
     dprev_h = dxw @ Wh.T
@@ -116,6 +118,8 @@ def lstm_cell_forward(xw, prev_h, prev_c, Wh):
 def lstm_cell_backward(dnext_h, dnext_c, cache):
     """Gradients of lstm_cell_forward: dnext_h, dnext_c (N, H) -> dxw (N, 4H), dprev_h, dprev_c."""
     Wh, prev_c, i, f, o, g, tanh_c = cache
+    require_dout("lstm_cell_backward", dnext_h, prev_c.shape, name="dnext_h")
+    require_dout("lstm_cell_backward", dnext_c, prev_c.shape, name="dnext_c")
     ### BEGIN SOLUTION
     # next_c reaches the loss directly (dnext_c) and through next_h = o ⊙ tanh(next_c)
     dc = dnext_c + dnext_h * o * (1 - tanh_c * tanh_c)
@@ -149,6 +153,7 @@ def gru_cell_forward(xw, prev_h, Wh):
 def gru_cell_backward(dnext_h, cache):
     """Gradients of gru_cell_forward: dnext_h (N, H) -> dxw (N, 3H), dprev_h (N, H)."""
     Wh, prev_h, r, z, n, reset_h = cache
+    require_dout("gru_cell_backward", dnext_h, prev_h.shape)
     H = prev_h.shape[1]
     ### BEGIN SOLUTION
     dn = dnext_h * (1 - z) * (1 - n * n)
@@ -249,23 +254,106 @@ def gru_step_backward(dnext_h, cache):
 
 
 # ------------------------------------------------------------------------------------------------
-# Sequences: every step's input projection in one product, the cells in a loop over time, and
-# in the backward pass every weight gradient in one product over all steps
+# Sequences: one masked recurrence runs any cell over time; rnn_forward, lstm_forward and
+# gru_forward are that recurrence with their cell. Every step's input projection is one product,
+# the cells run in a loop over time, and in the backward pass every weight gradient is one
+# product over all steps.
 # ------------------------------------------------------------------------------------------------
 
-def rnn_forward(x, h0, Wx, Wh, b):
-    """A vanilla RNN over a sequence: x (N, T, D), h0 (N, H) -> every hidden state h (N, T, H)."""
-    _check_recurrent("rnn_forward", x, h0, Wx, Wh, b, gates=1, sequence=True)
+class RecurrenceCache(namedtuple("RecurrenceCache", "cell_type x_tm Wx states cells real")):
+    """What recurrence_backward needs, time-major. states holds one (T + 1, N, H) array per state
+    component, states[k][0] the initial state and states[k][t + 1] the state after step t; h and
+    c name them (c only for an LSTM). real is the mask as (T, N, 1), or None."""
+
+    @property
+    def h(self):
+        return self.states[0]
+
+    @property
+    def c(self):
+        return self.states[1]
+
+
+def _check_recurrence(x, state, Wx, Wh, b, cell_type, mask):
+    """Check recurrence_forward's inputs: a known cell, a state tuple of its size, a mask (N, T)."""
+    where = "recurrence_forward"
+    if cell_type not in RECURRENCES:
+        raise ValueError(f"{where}: cell_type must be one of {sorted(RECURRENCES)}, "
+                         f"got {cell_type!r}")
+    recurrence = RECURRENCES[cell_type]
+    if not isinstance(state, tuple) or len(state) != recurrence.states:
+        raise ValueError(f"{where}: the state of a {cell_type} is a tuple of {recurrence.states} "
+                         f"(N, H) array(s), got {type(state).__name__} of length "
+                         f"{len(state) if isinstance(state, (tuple, list)) else '-'}")
+    _check_recurrent(where, x, state[0], Wx, Wh, b, recurrence.gates, sequence=True)
+    require_arrays(where, h=(state[0], "N H"), **{f"state[{k}]": (s, "N H")
+                                                 for k, s in enumerate(state[1:], 1)})
+    if mask is not None:
+        require_shape(where, "mask", np.asarray(mask), x.shape[:2])
+
+
+def recurrence_forward(x, state, Wx, Wh, b, cell_type, mask=None):
+    """A cell run over x (N, T, D) from state, a tuple (h,) or (h, c) of (N, H) arrays.
+
+    mask (N, T) bool, None meaning every position is real: where it is False (padding) a sequence's
+    state is held unchanged, so its final state is the one after its last real token.
+    Returns every hidden state h (N, T, H), the final state (a tuple like state) and the cache.
+    """
+    _check_recurrence(x, state, Wx, Wh, b, cell_type, mask)
+    cell = RECURRENCES[cell_type].cell
     T = x.shape[1]
     x_tm = _swap_batch_and_time(x)                  # (T, N, D): x_tm[t] is step t
-    h = _states_buffer(h0, T)                       # h[t + 1]: the state after step t
+    states = tuple(_states_buffer(s, T) for s in state)
+    real = None if mask is None else _swap_batch_and_time(np.asarray(mask, bool))[..., None]
     cells = [None] * T
     ### BEGIN SOLUTION
     xw, _ = temporal_affine_forward(x_tm, Wx, b)    # x Wx + b of every step at once
     for t in range(T):
-        h[t + 1], cells[t] = rnn_cell_forward(xw[t], h[t], Wh)
+        new_state, cells[t] = cell(xw[t], tuple(s[t] for s in states), Wh)
+        for s, new in zip(states, new_state):
+            s[t + 1] = new if real is None else np.where(real[t], new, s[t])
     ### END SOLUTION
-    return _swap_batch_and_time(h[1:]), (x_tm, Wx, h, cells)
+    final = tuple(s[-1].copy() for s in states)
+    return (_swap_batch_and_time(states[0][1:]), final,
+            RecurrenceCache(cell_type, x_tm, Wx, states, cells, real))
+
+
+def recurrence_backward(dh, dfinal, cache):
+    """Gradients of recurrence_forward given dh (N, T, H) and the final state's gradient dfinal
+    (a tuple like the state, or None for zeros).
+
+    Returns dx (N, T, D), the initial state's gradient (a tuple), dWx, dWh, db.
+    """
+    recurrence = RECURRENCES[cache.cell_type]
+    x_tm, Wx, states, cells, real = cache[1:]
+    T, N, H = x_tm.shape[0], *states[0].shape[1:]
+    require_dout("recurrence_backward", dh, (N, T, H))
+    if dfinal is not None:
+        for k, d in enumerate(dfinal):
+            require_dout("recurrence_backward", d, (N, H), name=f"dfinal[{k}]")
+    dxw = np.empty((T, *states[0].shape[1:-1], Wx.shape[1]), dtype=dh.dtype)
+    dstate = tuple(np.zeros_like(s[0]) for s in states) if dfinal is None else dfinal
+    ### BEGIN SOLUTION
+    for t in reversed(range(T)):
+        dstate = (dstate[0] + dh[:, t], *dstate[1:])
+        if real is None:
+            dxw[t], dstate = recurrence.cell_backward(dstate, cells[t])
+        else:
+            # a held state passes its gradient straight through to the previous step
+            dnew = tuple(np.where(real[t], d, 0) for d in dstate)
+            dxw[t], dprev = recurrence.cell_backward(dnew, cells[t])
+            dstate = tuple(dp + np.where(real[t], 0, d) for dp, d in zip(dprev, dstate))
+    dx_tm, dWx, db = temporal_affine_backward(dxw, (x_tm, Wx))
+    dWh = recurrence.dWh(states[0][:-1], cells, dxw)   # step t multiplied Wh by h[t]
+    ### END SOLUTION
+    return _swap_batch_and_time(dx_tm), dstate, dWx, dWh, db
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    """A vanilla RNN over a sequence: x (N, T, D), h0 (N, H) -> every hidden state h (N, T, H)."""
+    _check_recurrent("rnn_forward", x, h0, Wx, Wh, b, gates=1, sequence=True)
+    h, _, cache = recurrence_forward(x, (h0,), Wx, Wh, b, "rnn")
+    return h, cache
 
 
 def rnn_backward(dh, cache):
@@ -273,40 +361,21 @@ def rnn_backward(dh, cache):
 
     Returns dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,).
     """
-    x_tm, Wx, h, cells = cache
-    T = x_tm.shape[0]
-    require_dout("rnn_backward", dh, (h.shape[1], T, h.shape[2]))
-    dxw = np.empty_like(h[1:])
-    dprev_h = np.zeros_like(h[0])
-    ### BEGIN SOLUTION
-    for t in reversed(range(T)):
-        dxw[t], dprev_h = rnn_cell_backward(dh[:, t] + dprev_h, cells[t])
-    dx_tm, dWx, db = temporal_affine_backward(dxw, (x_tm, Wx))
-    dWh = _rows(h[:-1]).T @ _rows(dxw)              # step t multiplied Wh by h[t]
-    ### END SOLUTION
-    return _swap_batch_and_time(dx_tm), dprev_h, dWx, dWh, db
+    return _sequence_backward("rnn_backward", dh, cache)
 
 
 def lstm_forward(x, h0, Wx, Wh, b, c0=None):
     """An LSTM over a whole sequence: x (N, T, D), h0 (N, H) -> every hidden state h (N, T, H).
 
-    The first cell state is c0 (N, H), zeros by default. The cache is an LSTMCache; its field c
-    holds every cell state, time-major: c[t + 1] (N, H) is the state after step t, c[0] = c0.
+    The first cell state is c0 (N, H), zeros by default. The cache is a RecurrenceCache; its
+    field c holds every cell state, time-major: c[t + 1] (N, H) is the state after step t, c[0] = c0.
     """
     _check_recurrent("lstm_forward", x, h0, Wx, Wh, b, gates=4, sequence=True)
     if c0 is None:
         c0 = np.zeros_like(h0)
     require_arrays("lstm_forward", x=(x, "N T D"), h0=(h0, "N H"), c0=(c0, "N H"))
-    T = x.shape[1]
-    x_tm = _swap_batch_and_time(x)                  # (T, N, D): x_tm[t] is step t
-    h, c = _states_buffer(h0, T), _states_buffer(c0, T)
-    cells = [None] * T
-    ### BEGIN SOLUTION
-    xw, _ = temporal_affine_forward(x_tm, Wx, b)    # x Wx + b of every step at once
-    for t in range(T):
-        h[t + 1], c[t + 1], cells[t] = lstm_cell_forward(xw[t], h[t], c[t], Wh)
-    ### END SOLUTION
-    return _swap_batch_and_time(h[1:]), LSTMCache(x_tm, Wx, h, c, cells)
+    h, _, cache = recurrence_forward(x, (h0, c0), Wx, Wh, b, "lstm")
+    return h, cache
 
 
 def lstm_backward(dh, cache):
@@ -314,33 +383,14 @@ def lstm_backward(dh, cache):
 
     Returns dx (N, T, D), dh0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
     """
-    x_tm, Wx, h, c, cells = cache
-    T = x_tm.shape[0]
-    require_dout("lstm_backward", dh, (h.shape[1], T, h.shape[2]))
-    dxw = np.empty((T, h.shape[1], Wx.shape[1]), dtype=h.dtype)
-    dprev_h, dprev_c = np.zeros_like(h[0]), np.zeros_like(c[0])
-    ### BEGIN SOLUTION
-    for t in reversed(range(T)):
-        dxw[t], dprev_h, dprev_c = lstm_cell_backward(dh[:, t] + dprev_h, dprev_c, cells[t])
-    dx_tm, dWx, db = temporal_affine_backward(dxw, (x_tm, Wx))
-    dWh = _rows(h[:-1]).T @ _rows(dxw)              # step t multiplied Wh by h[t]
-    ### END SOLUTION
-    return _swap_batch_and_time(dx_tm), dprev_h, dWx, dWh, db
+    return _sequence_backward("lstm_backward", dh, cache)
 
 
 def gru_forward(x, h0, Wx, Wh, b):
     """A GRU over a whole sequence: x (N, T, D), h0 (N, H) -> every hidden state h (N, T, H)."""
     _check_recurrent("gru_forward", x, h0, Wx, Wh, b, gates=3, sequence=True)
-    T = x.shape[1]
-    x_tm = _swap_batch_and_time(x)                  # (T, N, D): x_tm[t] is step t
-    h = _states_buffer(h0, T)
-    cells = [None] * T
-    ### BEGIN SOLUTION
-    xw, _ = temporal_affine_forward(x_tm, Wx, b)    # x Wx + b of every step at once
-    for t in range(T):
-        h[t + 1], cells[t] = gru_cell_forward(xw[t], h[t], Wh)
-    ### END SOLUTION
-    return _swap_batch_and_time(h[1:]), (x_tm, Wx, h, cells)
+    h, _, cache = recurrence_forward(x, (h0,), Wx, Wh, b, "gru")
+    return h, cache
 
 
 def gru_backward(dh, cache):
@@ -348,19 +398,15 @@ def gru_backward(dh, cache):
 
     Returns dx (N, T, D), dh0 (N, H), dWx (D, 3H), dWh (H, 3H), db (3H,).
     """
-    x_tm, Wx, h, cells = cache
-    T = x_tm.shape[0]
-    require_dout("gru_backward", dh, (h.shape[1], T, h.shape[2]))
-    dxw = np.empty((T, h.shape[1], Wx.shape[1]), dtype=h.dtype)
-    dprev_h = np.zeros_like(h[0])
-    ### BEGIN SOLUTION
-    for t in reversed(range(T)):
-        dxw[t], dprev_h = gru_cell_backward(dh[:, t] + dprev_h, cells[t])
-    dx_tm, dWx, db = temporal_affine_backward(dxw, (x_tm, Wx))
-    reset_h = np.stack([cell.reset_h for cell in cells])   # r ⊙ h[t] of every step
-    dWh = _gru_dWh(h[:-1], reset_h, dxw)
-    ### END SOLUTION
-    return _swap_batch_and_time(dx_tm), dprev_h, dWx, dWh, db
+    return _sequence_backward("gru_backward", dh, cache)
+
+
+def _sequence_backward(where, dh, cache):
+    """recurrence_backward from a zero final gradient: dx, dh0, dWx, dWh, db (the c0 one dropped)."""
+    _, N, H = cache.h.shape
+    require_dout(where, dh, (N, cache.x_tm.shape[0], H))
+    dx, dstate, dWx, dWh, db = recurrence_backward(dh, None, cache)
+    return dx, dstate[0], dWx, dWh, db
 
 
 def word_embedding_forward(x, W):
@@ -406,41 +452,49 @@ def temporal_affine_backward(dout, cache):
 
 
 # ------------------------------------------------------------------------------------------------
-# The table the models read their recurrence from
+# The table the recurrence and the models read a cell from
 # ------------------------------------------------------------------------------------------------
 
-def _lstm_state_step(x, state, Wx, Wh, b):
-    """lstm_step_forward on a state tuple: x (N, D), state (h, c) -> (next_h, next_c), cache."""
-    next_h, next_c, cache = lstm_step_forward(x, *state, Wx, Wh, b)
-    return (next_h, next_c), cache
-
-
-def _lstm_state_step_backward(dstate, cache):
-    """Gradients of _lstm_state_step given (dh, dc): dx, (dprev_h, dprev_c), (dWx, dWh, db)."""
-    dx, dprev_h, dprev_c, *dweights = lstm_step_backward(*dstate, cache)
-    return dx, (dprev_h, dprev_c), dweights
-
-
-def _hidden_state_step(step_forward, step_backward):
-    """(step, step backward) on a state tuple (h,), for a cell whose whole state is h."""
-    def step(x, state, Wx, Wh, b):
-        next_h, cache = step_forward(x, state[0], Wx, Wh, b)
+def _hidden_state_cell(cell_forward, cell_backward):
+    """(cell, cell backward) on a state tuple (h,), for a cell whose whole state is h."""
+    def cell(xw, state, Wh):
+        next_h, cache = cell_forward(xw, state[0], Wh)
         return (next_h,), cache
 
     def backward(dstate, cache):
-        dx, dprev_h, *dweights = step_backward(dstate[0], cache)
-        return dx, (dprev_h,), dweights
-    return step, backward
+        dxw, dprev_h = cell_backward(dstate[0], cache)
+        return dxw, (dprev_h,)
+    return cell, backward
+
+
+def _lstm_state_cell(xw, state, Wh):
+    """lstm_cell_forward on a state tuple (h, c) -> (next_h, next_c), cache."""
+    next_h, next_c, cache = lstm_cell_forward(xw, *state, Wh)
+    return (next_h, next_c), cache
+
+
+def _lstm_state_cell_backward(dstate, cache):
+    """Gradients of _lstm_state_cell given (dh, dc): dxw, (dprev_h, dprev_c)."""
+    dxw, dprev_h, dprev_c = lstm_cell_backward(*dstate, cache)
+    return dxw, (dprev_h, dprev_c)
+
+
+def _plain_dWh(prev_h, cells, dxw):
+    """dWh of a cell whose every gate multiplies prev_h (T, N, H) by Wh: one product over all steps."""
+    return _rows(prev_h).T @ _rows(dxw)
+
+
+def _gru_sequence_dWh(prev_h, cells, dxw):
+    """dWh of the GRU over all steps: its n columns multiplied r ⊙ prev_h, kept in each cell's cache."""
+    return _gru_dWh(prev_h, np.stack([cell.reset_h for cell in cells]), dxw)
 
 
 # gates: blocks of H columns in Wx, Wh and b; states: arrays in the state ((h,) or (h, c));
-# forward/backward: the sequence layer; step/step_backward: one step on a state tuple
-Recurrence = namedtuple("Recurrence", "gates states forward backward step step_backward")
+# cell/cell_backward: one cell on a state tuple; dWh(prev_h, cells, dxw): Wh's gradient over all steps
+Recurrence = namedtuple("Recurrence", "gates states cell cell_backward dWh")
 RECURRENCES = {
-    "rnn": Recurrence(1, 1, rnn_forward, rnn_backward,
-                      *_hidden_state_step(rnn_step_forward, rnn_step_backward)),
-    "lstm": Recurrence(4, 2, lstm_forward, lstm_backward, _lstm_state_step,
-                       _lstm_state_step_backward),
-    "gru": Recurrence(3, 1, gru_forward, gru_backward,
-                      *_hidden_state_step(gru_step_forward, gru_step_backward)),
+    "rnn": Recurrence(1, 1, *_hidden_state_cell(rnn_cell_forward, rnn_cell_backward), _plain_dWh),
+    "lstm": Recurrence(4, 2, _lstm_state_cell, _lstm_state_cell_backward, _plain_dWh),
+    "gru": Recurrence(3, 1, *_hidden_state_cell(gru_cell_forward, gru_cell_backward),
+                      _gru_sequence_dWh),
 }

@@ -10,8 +10,9 @@ import math
 import numpy as np
 
 from .._validate import require_sizes
-from ..layers import (softmax, temporal_affine_backward, temporal_affine_forward,
-                      temporal_softmax_loss, word_embedding_backward, word_embedding_forward)
+from ..layers import (recurrence_backward, recurrence_forward, softmax, temporal_affine_backward,
+                      temporal_affine_forward, temporal_softmax_loss, word_embedding_backward,
+                      word_embedding_forward)
 from ..layers.recurrent import RECURRENCES
 from .base import Model
 
@@ -77,9 +78,9 @@ class RecurrentNet(Model):
         self._state = None
 
     def _zero_state(self, N):
-        """(h0, c0) of zeros for a batch of N; c0 is None unless the cell is an LSTM."""
-        h0 = np.zeros((N, self.hidden_dim), dtype=self.dtype)
-        return h0, (np.zeros_like(h0) if self.cell_type == "lstm" else None)
+        """The state of zeros for a batch of N: a tuple (h,) or, for an LSTM, (h, c), each (N, H)."""
+        count = RECURRENCES[self.cell_type].states
+        return tuple(np.zeros((N, self.hidden_dim), dtype=self.dtype) for _ in range(count))
 
     def _initial_state(self, N, training):
         """Where a call on N sequences starts: the carried state when it applies, else zeros."""
@@ -90,40 +91,38 @@ class RecurrentNet(Model):
 
     @staticmethod
     def _final_state(cache):
-        """The (h, c) a _forward call ended in; c is None unless the cell is an LSTM."""
+        """The state, (h,) or (h, c), a _forward call ended in."""
         return cache[-1]
 
     # --------------------------------------------------------------------------------------------
     # Forward and backward passes
     # --------------------------------------------------------------------------------------------
 
-    def _forward(self, X, h0, c0=None):
-        """Scores (N, T, V) for ids X (N, T) from the initial state h0 (and c0), and the caches.
+    def _forward(self, X, state):
+        """Scores (N, T, V) for ids X (N, T) from the initial state, and the caches.
 
-        The cache ends with the final state (h, c), each (N, H), c None unless the cell is an LSTM.
+        state: a tuple (h,) or, for an LSTM, (h, c), each (N, H). The cache ends with the final
+        state, a tuple of the same kind.
         """
         p = self.params
-        forward = RECURRENCES[self.cell_type].forward
         ### BEGIN SOLUTION
         embedded, embed_cache = word_embedding_forward(X, p["W_embed"])
-        extra = {"c0": c0} if self.cell_type == "lstm" else {}
-        h, rnn_cache = forward(embedded, h0, p["Wx"], p["Wh"], p["b"], **extra)
+        h, final_state, rnn_cache = recurrence_forward(embedded, state, p["Wx"], p["Wh"], p["b"],
+                                                       self.cell_type)
         scores, out_cache = temporal_affine_forward(h, p["W_out"], p["b_out"])
         ### END SOLUTION
-        # copies, so the carried state holds no reference into this call's caches
-        final_c = rnn_cache.c[-1].copy() if self.cell_type == "lstm" else None
-        final_state = (h[:, -1].copy(), final_c)
         return scores, (embed_cache, rnn_cache, out_cache, final_state)
 
     def _backward(self, dscores, cache):
         """Gradients of every parameter given dscores (N, T, V) and the forward's caches."""
         embed_cache, rnn_cache, out_cache, _ = cache
-        backward = RECURRENCES[self.cell_type].backward
         grads = {}
         ### BEGIN SOLUTION
         dh, grads["W_out"], grads["b_out"] = temporal_affine_backward(dscores, out_cache)
-        # dh0 is dropped: the initial state is a constant carried from the previous chunk
-        dembedded, _, grads["Wx"], grads["Wh"], grads["b"] = backward(dh, rnn_cache)
+        # the final state reaches no loss (None: zero gradient); the initial state's gradient is
+        # dropped, as the initial state is a constant carried from the previous chunk
+        dembedded, _, grads["Wx"], grads["Wh"], grads["b"] = recurrence_backward(dh, None,
+                                                                                 rnn_cache)
         grads["W_embed"] = word_embedding_backward(dembedded, embed_cache)
         ### END SOLUTION
         return grads
@@ -142,7 +141,7 @@ class RecurrentNet(Model):
         """
         X = self._check_ids(X)
         training = y is not None
-        scores, cache = self._forward(X, *self._initial_state(len(X), training))
+        scores, cache = self._forward(X, self._initial_state(len(X), training))
         if not training:
             return scores
         y = np.asarray(y)
@@ -167,7 +166,7 @@ class RecurrentNet(Model):
         total, count = 0.0, 0
         for start in range(0, len(X), batch_size):
             Xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-            scores, _ = self._forward(Xb, *self._zero_state(len(Xb)))
+            scores, _ = self._forward(Xb, self._zero_state(len(Xb)))
             mask = yb >= 0
             loss, _ = temporal_softmax_loss(scores, np.where(mask, yb, 0), mask)
             total += loss * len(Xb)           # the summed cross-entropy of the batch
@@ -206,12 +205,12 @@ class RecurrentNet(Model):
             raise ValueError(f"sample: temperature and length must be >= 0, got {temperature} "
                              f"and {length}")
         rng = np.random.default_rng(seed)
-        scores, cache = self._forward(ids[None], *self._zero_state(1))
+        scores, cache = self._forward(ids[None], self._zero_state(1))
         generated = np.empty(length, dtype=np.int64)
         for t in range(length):
             generated[t] = self._pick(scores[0, -1], temperature, rng)
             state = self._final_state(cache)
-            scores, cache = self._forward(generated[None, t:t + 1], *state)
+            scores, cache = self._forward(generated[None, t:t + 1], state)
         return self.vocab.decode(generated) if is_text else generated
 
     @staticmethod

@@ -30,9 +30,9 @@ import numpy as np
 
 from .._validate import require_ids, require_sizes
 from ..layers import (attention_backward, attention_forward, attention_weights, log_softmax,
-                      tanh_backward, tanh_forward, temporal_affine_backward,
-                      temporal_affine_forward, temporal_softmax_loss, word_embedding_backward,
-                      word_embedding_forward)
+                      recurrence_backward, recurrence_forward, tanh_backward, tanh_forward,
+                      temporal_affine_backward, temporal_affine_forward, temporal_softmax_loss,
+                      word_embedding_backward, word_embedding_forward)
 from ..data.vocabulary import SEQUENCE_SPECIALS, Vocabulary
 from ..layers.recurrent import RECURRENCES
 from .base import Model
@@ -54,54 +54,6 @@ def _check_vocabulary(name, vocab, size):
 
 # the recurrences Seq2Seq offers; each is read from the one table of dlscratch.layers.recurrent
 CELL_TYPES = ("gru", "lstm")
-
-
-def recurrence_forward(x, state, mask, weights, step):
-    """Run a cell over x (N, T, D) from `state`, holding each sequence's state where mask is False.
-
-    mask: (N, T) bool or None (every position is real); weights: (Wx, Wh, b); step: a Recurrence's step.
-    Returns the hidden states h (N, T, H), the final state and the cache.
-    """
-    N, T, _ = x.shape
-    h = np.empty((N, T, state[0].shape[1]), dtype=x.dtype)
-    caches = []
-    ### BEGIN SOLUTION
-    for t in range(T):
-        new_state, cache = step(x[:, t], state, *weights)
-        if mask is not None:
-            real = mask[:, t, None]
-            new_state = tuple(np.where(real, new, old) for new, old in zip(new_state, state))
-        state = new_state
-        h[:, t] = state[0]
-        caches.append(cache)
-    ### END SOLUTION
-    return h, state, (caches, mask, x.shape)
-
-
-def recurrence_backward(dh, dfinal, cache, step_backward):
-    """Gradients of recurrence_forward given dh (N, T, H) and the final state's gradient dfinal.
-
-    Returns dx (N, T, D), the initial state's gradient and (dWx, dWh, db).
-    """
-    caches, mask, x_shape = cache
-    dx = np.empty(x_shape, dtype=dh.dtype)
-    dstate, dweights = dfinal, None
-    ### BEGIN SOLUTION
-    for t in reversed(range(x_shape[1])):
-        dstate = (dstate[0] + dh[:, t], *dstate[1:])
-        if mask is None:
-            dnew, dheld = dstate, (0,) * len(dstate)
-        else:
-            # a held state passes its gradient straight through to the previous step
-            real = mask[:, t, None]
-            dnew = tuple(np.where(real, d, 0) for d in dstate)
-            dheld = tuple(np.where(real, 0, d) for d in dstate)
-        dx[:, t], dprev, dweights_t = step_backward(dnew, caches[t])
-        dstate = tuple(dp + dk for dp, dk in zip(dprev, dheld))
-        dweights = dweights_t if dweights is None else [dw + dw_t for dw, dw_t
-                                                        in zip(dweights, dweights_t)]
-    ### END SOLUTION
-    return dx, dstate, tuple(dweights)
 
 
 class Seq2Seq(Model):
@@ -181,12 +133,12 @@ class Seq2Seq(Model):
 
     def _encode(self, X):
         """Encoder states (N, Ts, H), the final state and the caches for source ids X (N, Ts)."""
-        step = RECURRENCES[self.cell_type].step
         source_mask = X != PAD_ID
         ### BEGIN SOLUTION
         embedded, embed_cache = word_embedding_forward(X, self.params["W_src"])
         states, final, rnn_cache = recurrence_forward(embedded, self._zero_state(len(X)),
-                                                      source_mask, self._weights("enc"), step)
+                                                      *self._weights("enc"), self.cell_type,
+                                                      mask=source_mask)
         ### END SOLUTION
         return states, final, (embed_cache, rnn_cache)
 
@@ -195,12 +147,12 @@ class Seq2Seq(Model):
 
         encoder_states (N, Ts, H) and source_mask (N, Ts) are what attention looks at.
         """
-        p, step = self.params, RECURRENCES[self.cell_type].step
+        p = self.params
         query_cache = attention_cache = combine_cache = tanh_cache = None
         ### BEGIN SOLUTION
         embedded, embed_cache = word_embedding_forward(decoder_input, p["W_tgt"])
-        hidden, final, rnn_cache = recurrence_forward(embedded, state, None, self._weights("dec"),
-                                                      step)
+        hidden, final, rnn_cache = recurrence_forward(embedded, state, *self._weights("dec"),
+                                                      self.cell_type)
         if self.attention:
             query, query_cache = temporal_affine_forward(hidden, p["W_q"], p["b_q"])
             context, attention_cache = attention_forward(query, encoder_states, encoder_states,
@@ -227,7 +179,6 @@ class Seq2Seq(Model):
         (src_embed_cache, encoder_cache), decoder_cache, encoder_shape = cache
         (tgt_embed_cache, decoder_rnn_cache, query_cache, attention_cache, combine_cache,
          tanh_cache, out_cache) = decoder_cache
-        step_backward = RECURRENCES[self.cell_type].step_backward
         grads = {}
         dencoder_states = np.zeros(encoder_shape, dtype=dscores.dtype)
         ### BEGIN SOLUTION
@@ -242,14 +193,13 @@ class Seq2Seq(Model):
                                                                                      query_cache)
             dhidden = dhidden + dhidden_via_query
             dencoder_states += dkeys + dvalues
-        # the decoder's final state reaches nothing: its gradient is zero
-        dfinal = tuple(np.zeros_like(s) for s in self._zero_state(len(dscores)))
-        dembedded, dstate, (grads["Wx_dec"], grads["Wh_dec"], grads["b_dec"]) = \
-            recurrence_backward(dhidden, dfinal, decoder_rnn_cache, step_backward)
+        # the decoder's final state reaches nothing: its gradient is zero (None)
+        dembedded, dstate, grads["Wx_dec"], grads["Wh_dec"], grads["b_dec"] = \
+            recurrence_backward(dhidden, None, decoder_rnn_cache)
         grads["W_tgt"] = word_embedding_backward(dembedded, tgt_embed_cache)
         # the decoder started from the encoder's final state: its gradient flows back into it
-        dembedded, _, (grads["Wx_enc"], grads["Wh_enc"], grads["b_enc"]) = \
-            recurrence_backward(dencoder_states, dstate, encoder_cache, step_backward)
+        dembedded, _, grads["Wx_enc"], grads["Wh_enc"], grads["b_enc"] = \
+            recurrence_backward(dencoder_states, dstate, encoder_cache)
         grads["W_src"] = word_embedding_backward(dembedded, src_embed_cache)
         ### END SOLUTION
         return grads
