@@ -139,39 +139,20 @@ def conv_backward_naive(dout, cache):
     return dx, dw, db
 
 
-def _im2col(x, HH, WW, stride, pad, H_out, W_out):
-    """Every receptive field as a column: x (N, C, H, W) -> (C*HH*WW, H'*W'*N), contiguous.
+def _padded_batch_last(x, pad):
+    """x (N, C, H, W) padded with `pad` zeros on each side, as (C, H + 2 pad, W + 2 pad, N).
 
-    Row (c, i, j) holds x_padded[n, c, stride*p + i, stride*q + j] for every output position
-    (p, q, n): the input pixels that filter weight (c, i, j) multiplies.
+    The batch axis goes last so that the columns of im2col, and the convolution's output, have the
+    batch varying fastest in memory (see the module docstring); for a conv_forward output the
+    transpose is free.
     """
     N, C, H, W = x.shape
-    ### BEGIN SOLUTION
-    xt = x.transpose(1, 2, 3, 0)                  # (C, H, W, N); free for conv_forward's outputs
-    if pad:
-        xp = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=x.dtype)
-        xp[:, pad:pad + H, pad:pad + W] = xt
-    else:
-        xp = xt
-    # a view, no copy: windows[c, p, q, n, i, j] = xp[c, stride*p + i, stride*q + j, n]
-    windows = sliding_window_view(xp, (HH, WW), axis=(1, 2))[:, ::stride, ::stride]
-    cols = np.ascontiguousarray(windows.transpose(0, 4, 5, 1, 2, 3))   # the one copy
-    ### END SOLUTION
-    return cols.reshape(C * HH * WW, H_out * W_out * N)
-
-
-def _col2im(dcols, x_shape, HH, WW, stride, pad, H_out, W_out):
-    """Adjoint of _im2col: each column entry added back onto its pixel -> dx (N, C, H, W)."""
-    N, C, H, W = x_shape
-    ### BEGIN SOLUTION
-    dcols = dcols.reshape(C, HH, WW, H_out, W_out, N)
-    dxp = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=dcols.dtype)
-    # one vectorised addition per kernel offset; overlapping fields accumulate
-    for i in range(HH):
-        for j in range(WW):
-            dxp[:, _every(stride, i, H_out), _every(stride, j, W_out)] += dcols[:, i, j]
-    ### END SOLUTION
-    return dxp[:, pad:pad + H, pad:pad + W].transpose(3, 0, 1, 2)
+    xt = x.transpose(1, 2, 3, 0)
+    if not pad:
+        return xt
+    xp = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=x.dtype)
+    xp[:, pad:pad + H, pad:pad + W] = xt
+    return xp
 
 
 def conv_forward(x, w, b, conv_param):
@@ -182,12 +163,17 @@ def conv_forward(x, w, b, conv_param):
     """
     stride, pad, H_out, W_out = _conv_geometry("conv_forward", x, w, b, conv_param)
     N, F, HH, WW = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    xp = _padded_batch_last(x, pad)                             # (C, H + 2p, W + 2p, N)
     ### BEGIN SOLUTION
-    cols = _im2col(x, HH, WW, stride, pad, H_out, W_out)      # (C*HH*WW, H'*W'*N)
+    # im2col: a view, no copy, of every receptive field,
+    # windows[c, p, q, n, i, j] = xp[c, stride*p + i, stride*q + j, n] ...
+    windows = sliding_window_view(xp, (HH, WW), axis=(1, 2))[:, ::stride, ::stride]
+    # ... copied once into columns: row (c, i, j) holds what filter weight (c, i, j) multiplies
+    cols = windows.transpose(0, 4, 5, 1, 2, 3).reshape(-1, H_out * W_out * N)
     out = w.reshape(F, -1) @ cols                               # (F, H'*W'*N)
     out += b[:, None]
-    out = out.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)
     ### END SOLUTION
+    out = out.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)
     return out, (x.shape, w, cols, stride, pad)
 
 
@@ -195,16 +181,22 @@ def conv_backward(dout, cache):
     """Gradients of conv_forward: dout (N, F, H', W') -> dx (N, C, H, W), dw, db."""
     x_shape, w, cols, stride, pad = cache
     require_dout("conv_backward", dout, _conv_output_shape(x_shape, w.shape, stride, pad))
-    N, F, H_out, W_out = dout.shape
-    HH, WW = w.shape[2:]
-    ### BEGIN SOLUTION
+    (N, C, H, W), (F, _, HH, WW) = x_shape, w.shape
+    H_out, W_out = dout.shape[2:]
     # (F, H'*W'*N): free when dout has the layout conv_forward produced, one copy otherwise
     dout2d = dout.transpose(1, 2, 3, 0).reshape(F, -1)
+    ### BEGIN SOLUTION
     db = dout2d.sum(axis=1)
     dw = (dout2d @ cols.T).reshape(w.shape)                     # reuses the forward's columns
-    dcols = w.reshape(F, -1).T @ dout2d                         # (C*HH*WW, H'*W'*N)
-    dx = _col2im(dcols, x_shape, HH, WW, stride, pad, H_out, W_out)
+    dcols = (w.reshape(F, -1).T @ dout2d).reshape(C, HH, WW, H_out, W_out, N)
+    # col2im: every column entry added back onto the pixel it was copied from, one vectorised
+    # addition per kernel offset (i, j); overlapping receptive fields accumulate
+    dxp = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=dout.dtype)   # padded, batch last
+    for i in range(HH):
+        for j in range(WW):
+            dxp[:, _every(stride, i, H_out), _every(stride, j, W_out)] += dcols[:, i, j]
     ### END SOLUTION
+    dx = dxp[:, pad:pad + H, pad:pad + W].transpose(3, 0, 1, 2)
     return dx, dw, db
 
 
@@ -269,16 +261,13 @@ def _windows(a, ph, pw, stride, H_out, W_out, writeable=False):
     to windows[..., i, j] for one offset (i, j) writes to distinct elements of a.
     """
     N, C = a.shape[:2]
-    ### BEGIN SOLUTION
     if stride == ph == pw:
-        # the windows tile the image (up to rows/columns no window reaches): a reshape cuts it
+        # the windows tile the image (up to rows/columns no window reaches): a reshape cuts it,
+        # which keeps the memory layout of a, where sliding_window_view would not
         tiles = a[:, :, :H_out * ph, :W_out * pw].reshape(N, C, H_out, ph, W_out, pw)
-        windows = tiles.transpose(0, 1, 2, 4, 3, 5)
-    else:
-        windows = sliding_window_view(a, (ph, pw), axis=(2, 3), writeable=writeable)
-        windows = windows[:, :, ::stride, ::stride]
-    ### END SOLUTION
-    return windows
+        return tiles.transpose(0, 1, 2, 4, 3, 5)
+    windows = sliding_window_view(a, (ph, pw), axis=(2, 3), writeable=writeable)
+    return windows[:, :, ::stride, ::stride]
 
 
 def max_pool_forward(x, pool_param):
