@@ -57,7 +57,7 @@ EXERCISES = (
     Exercise("adagrad_rmsprop", "02_optimizers", 10,
              code("dlscratch/optimizations.py", "adagrad", "rmsprop")),
     Exercise("adam", "02_optimizers", 10,
-             code("dlscratch/optimizations.py", "_adam_step", "adamw")),
+             code("dlscratch/optimizations.py", "adam", "adamw")),
     Exercise("valley_path", "02_optimizers", 5,
              ("notebooks/02_optimizers.ipynb",),
              requires=("sgd", "momentum", "adagrad_rmsprop", "adam", "fc_net", "solver_step")),

@@ -126,45 +126,39 @@ def rmsprop(w, dw, config=None):
     return next_w.astype(w.dtype, copy=False), config
 
 
-def _adam_step(w, dw, config):
-    """Advance Adam's moments and step count in config; return the bias-corrected step to take."""
-    lr, eps = float(config["learning_rate"]), float(config["epsilon"])
-    beta1, beta2 = float(config["beta1"]), float(config["beta2"])
-    m, v = _state(config, "m", w), _state(config, "v", w)
-    ### BEGIN SOLUTION
-    t = config["t"] = config.get("t", 0) + 1
-    m *= beta1
-    m += (1 - beta1) * dw
-    v *= beta2
-    v += (1 - beta2) * (dw * dw)
-    # lr * m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t),
-    # computed with as few temporary arrays as possible: this runs on every parameter every step
-    denominator = np.sqrt(v)
-    denominator /= np.sqrt(1 - beta2 ** t)
-    denominator += eps
-    step = np.divide(m, denominator, out=denominator)
-    step *= lr / (1 - beta1 ** t)
-    ### END SOLUTION
-    return step
+_ADAM_DEFAULTS = dict(learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, t=0)
 
 
 def adam(w, dw, config=None):
     """Adam: momentum on the gradient and RMSProp-style scaling, both bias-corrected."""
-    config = _start("adam", w, dw, config, ("m", "v"), learning_rate=1e-3, beta1=0.9, beta2=0.999,
-                    epsilon=1e-8, t=0)
-    step = _adam_step(w, dw, config)
-    next_w = np.subtract(w, step, out=step)     # reuse the step's memory for the result
+    config = _start("adam", w, dw, config, ("m", "v"), **_ADAM_DEFAULTS)
+    lr, eps = float(config["learning_rate"]), float(config["epsilon"])
+    beta1, beta2 = float(config["beta1"]), float(config["beta2"])
+    m, v = _state(config, "m", w), _state(config, "v", w)
+    ### BEGIN SOLUTION
+    t = config["t"] = config["t"] + 1
+    m *= beta1                                  # m ← β1 m + (1 − β1) dw, kept in config
+    m += (1 - beta1) * dw
+    v *= beta2                                  # v ← β2 v + (1 − β2) dw², kept in config
+    v += (1 - beta2) * (dw * dw)
+    # lr m_hat / (sqrt(v_hat) + eps) with the bias corrections m_hat = m / (1 - beta1^t) and
+    # v_hat = v / (1 - beta2^t) moved onto the scalars (Kingma & Ba's own ordering, section 2)
+    correction = (1 - beta2 ** t) ** 0.5
+    step_size = lr * correction / (1 - beta1 ** t)
+    next_w = w - step_size * m / (np.sqrt(v) + eps * correction)
+    ### END SOLUTION
     return next_w.astype(w.dtype, copy=False), config
 
 
 def adamw(w, dw, config=None):
-    """AdamW: Adam with weight decay applied to the weights directly, not through the gradient."""
-    config = _start("adamw", w, dw, config, ("m", "v"), learning_rate=1e-3, beta1=0.9, beta2=0.999,
-                    epsilon=1e-8, weight_decay=1e-2, t=0)
+    """AdamW: an Adam step, then weight decay applied to the weights directly, not through dw."""
+    config = _start("adamw", w, dw, config, ("m", "v"), weight_decay=1e-2, **_ADAM_DEFAULTS)
     lr, decay = float(config["learning_rate"]), float(config["weight_decay"])
+    adam_config = {key: value for key, value in config.items() if key != "weight_decay"}
     ### BEGIN SOLUTION
-    next_w = w * (1 - lr * decay) - _adam_step(w, dw, config)
+    next_w = adam(w, dw, adam_config)[0] - lr * decay * w
     ### END SOLUTION
+    config.update(adam_config)                  # Adam's moments and step count, carried on
     return next_w.astype(w.dtype, copy=False), config
 
 
