@@ -35,15 +35,15 @@ def dropout_forward(x, dropout_param):
         ### END SOLUTION
     else:
         out = x.copy()
-    return out, mask
+    return out, (mask, x.shape)
 
 
 def dropout_backward(dout, cache):
     """Gradient of dropout_forward: the kept units pass dout scaled by 1/p, the others pass 0."""
-    mask = cache
+    mask, shape = cache
+    require_dout("dropout_backward", dout, shape)
     if mask is None:  # test mode: the identity
         return dout.copy()
-    require_dout("dropout_backward", dout, mask.shape)
     ### BEGIN SOLUTION
     dx = dout * mask
     ### END SOLUTION
