@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from torch_reference import (F, assert_close, close, n, needs_torch, r, t, torch,  # noqa: F401
-                             torch_grads)  # (r: a fixture)
+from torch_reference import (F, assert_close, close, n, needs_torch, t, torch,  # noqa: F401
+                             torch_grads)
 
 pytestmark = needs_torch
 
@@ -17,10 +17,10 @@ from dlscratch.gradient_check import rel_error  # noqa: E402
 # Layers
 # ------------------------------------------------------------------------------------------------
 
-def test_affine_multidimensional(r):
-    x, w, b = r.standard_normal((4, 3, 2, 5)), r.standard_normal((30, 6)), r.standard_normal(6)
+def test_affine_multidimensional(rng):
+    x, w, b = rng.standard_normal((4, 3, 2, 5)), rng.standard_normal((30, 6)), rng.standard_normal(6)
     out, cache = L.affine_forward(x, w, b)
-    dout = r.standard_normal(out.shape)
+    dout = rng.standard_normal(out.shape)
     dx, dw, db = L.affine_backward(dout, cache)
     tx, tw, tb = t(x), t(w), t(b)
     tout = tx.reshape(4, -1) @ tw + tb
@@ -34,12 +34,12 @@ def test_affine_multidimensional(r):
     ((L.sigmoid_forward, L.sigmoid_backward), "sigmoid"),
     ((L.tanh_forward, L.tanh_backward), "tanh"),
 ], ids=["relu", "sigmoid", "tanh"])
-def test_elementwise(ours, theirs, r):
+def test_elementwise(ours, theirs, rng):
     theirs = getattr(torch, theirs)
-    x = r.standard_normal((5, 4, 3)) * 4
+    x = rng.standard_normal((5, 4, 3)) * 4
     x += np.where(x >= 0, 0.05, -0.05)  # no entry near the ReLU kink
     out, cache = ours[0](x)
-    dout = r.standard_normal(out.shape)
+    dout = rng.standard_normal(out.shape)
     dx = ours[1](dout, cache)
     tx = t(x)
     tout = theirs(tx)
@@ -54,8 +54,8 @@ def test_sigmoid_extreme_values_match_torch():
     np.testing.assert_allclose(out, n(torch.sigmoid(t(x, False))), rtol=1e-12, atol=1e-300)
 
 
-def test_softmax_loss_vs_cross_entropy(r):
-    x, y = r.standard_normal((8, 6)) * 3, r.integers(6, size=8)
+def test_softmax_loss_vs_cross_entropy(rng):
+    x, y = rng.standard_normal((8, 6)) * 3, rng.integers(6, size=8)
     loss, dx = L.softmax_loss(x, y)
     tx = t(x)
     tloss = F.cross_entropy(tx, torch.tensor(y))
@@ -64,9 +64,9 @@ def test_softmax_loss_vs_cross_entropy(r):
     assert close(dx, gx)
 
 
-def test_svm_loss_vs_torch_hinge(r):
+def test_svm_loss_vs_torch_hinge(rng):
     N, C = 8, 6
-    x, y = r.standard_normal((N, C)) * 2, r.integers(C, size=N)
+    x, y = rng.standard_normal((N, C)) * 2, rng.integers(C, size=N)
     margins = x - x[np.arange(N), y][:, None] + 1
     margins[np.arange(N), y] = 1
     assert np.abs(margins).min() > 1e-3  # no margin sits on the hinge
@@ -81,15 +81,15 @@ def test_svm_loss_vs_torch_hinge(r):
     assert close(dx, gx)
 
 
-def test_batchnorm_train_vs_torch(r):
+def test_batchnorm_train_vs_torch(rng):
     N, D = 10, 4
-    x = r.standard_normal((N, D)) * 3 + 1
-    gamma, beta = r.standard_normal(D) + 1.5, r.standard_normal(D)
-    rm0, rv0 = r.standard_normal(D), r.random(D) + 0.5
+    x = rng.standard_normal((N, D)) * 3 + 1
+    gamma, beta = rng.standard_normal(D) + 1.5, rng.standard_normal(D)
+    rm0, rv0 = rng.standard_normal(D), rng.random(D) + 0.5
     bn = {"mode": "train", "momentum": 0.8, "eps": 1e-5,
           "running_mean": rm0.copy(), "running_var": rv0.copy()}
     out, cache = L.batchnorm_forward(x, gamma, beta, bn)
-    dout = r.standard_normal(out.shape)
+    dout = rng.standard_normal(out.shape)
     dx, dgamma, dbeta = L.batchnorm_backward(dout, cache)
 
     tx, tg, tb = t(x), t(gamma), t(beta)
@@ -108,13 +108,13 @@ def test_batchnorm_train_vs_torch(r):
     assert rel_error(bn["running_var"], n(trv)) > 1e-3  # so it really is not torch's value
 
 
-def test_batchnorm_test_mode_vs_torch(r):
+def test_batchnorm_test_mode_vs_torch(rng):
     N, D = 6, 3
-    x, gamma, beta = r.standard_normal((N, D)), r.standard_normal(D), r.standard_normal(D)
-    rm, rv = r.standard_normal(D), r.random(D) + 0.5
+    x, gamma, beta = rng.standard_normal((N, D)), rng.standard_normal(D), rng.standard_normal(D)
+    rm, rv = rng.standard_normal(D), rng.random(D) + 0.5
     bn = {"mode": "test", "running_mean": rm.copy(), "running_var": rv.copy()}
     out, cache = L.batchnorm_forward(x, gamma, beta, bn)
-    dout = r.standard_normal(out.shape)
+    dout = rng.standard_normal(out.shape)
     dx, dgamma, dbeta = L.batchnorm_backward(dout, cache)
     tx, tg, tb = t(x), t(gamma), t(beta)
     tout = F.batch_norm(tx, torch.tensor(rm), torch.tensor(rv), tg, tb, training=False, eps=1e-5)
@@ -123,12 +123,12 @@ def test_batchnorm_test_mode_vs_torch(r):
         assert close(ours, theirs)
 
 
-def test_layernorm_vs_torch(r):
+def test_layernorm_vs_torch(rng):
     N, D = 5, 7
-    x = r.standard_normal((N, D)) * 2 - 1
-    gamma, beta = r.standard_normal(D), r.standard_normal(D)
+    x = rng.standard_normal((N, D)) * 2 - 1
+    gamma, beta = rng.standard_normal(D), rng.standard_normal(D)
     out, cache = L.layernorm_forward(x, gamma, beta, {"eps": 1e-5})
-    dout = r.standard_normal(out.shape)
+    dout = rng.standard_normal(out.shape)
     dx, dgamma, dbeta = L.layernorm_backward(dout, cache)
     tx, tg, tb = t(x), t(gamma), t(beta)
     tout = F.layer_norm(tx, (D,), tg, tb, eps=1e-5)
@@ -137,13 +137,13 @@ def test_layernorm_vs_torch(r):
         assert close(ours, theirs)
 
 
-def test_dropout_backward_is_mask_over_p(r):
+def test_dropout_backward_is_mask_over_p(rng):
     p = 0.35
-    x = r.standard_normal((30, 20)) + np.where(r.random((30, 20)) < 0.5, 3.0, -3.0)  # nonzero
+    x = rng.standard_normal((30, 20)) + np.where(rng.random((30, 20)) < 0.5, 3.0, -3.0)  # nonzero
     out, cache = L.dropout_forward(x, {"p": p, "mode": "train", "seed": 5})
     kept = (out != 0).astype(np.float64)
     assert 0 < kept.mean() < 1
-    dout = r.standard_normal(out.shape)
+    dout = rng.standard_normal(out.shape)
     dx = L.dropout_backward(dout, cache)
     # torch's dropout draws its own mask, so use ours in a torch expression: out = x * mask / p
     tx = t(x)
@@ -154,11 +154,11 @@ def test_dropout_backward_is_mask_over_p(r):
     assert close(dx, dout * kept / p)
 
 
-def test_affine_norm_relu_vs_torch(r):
-    x, w, b = r.standard_normal((6, 2, 2)), r.standard_normal((4, 5)), r.standard_normal(5)
-    g, beta = r.standard_normal(5) * 0.3 + 1, r.standard_normal(5) * 0.3
+def test_affine_norm_relu_vs_torch(rng):
+    x, w, b = rng.standard_normal((6, 2, 2)), rng.standard_normal((4, 5)), rng.standard_normal(5)
+    g, beta = rng.standard_normal(5) * 0.3 + 1, rng.standard_normal(5) * 0.3
     out, cache = L.affine_norm_relu_forward(x, w, b, g, beta, {}, "layernorm")
-    dout = r.standard_normal(out.shape)
+    dout = rng.standard_normal(out.shape)
     grads = L.affine_norm_relu_backward(dout, cache)
     leaves = [t(a) for a in (x, w, b, g, beta)]
     tx, tw, tb, tg, tbeta = leaves
@@ -199,9 +199,9 @@ OPTIMIZERS = {
 def run_both(name, dtype):
     rule, config, torch_name, kwargs = OPTIMIZERS[name]
     config = None if config is None else dict(config)
-    r = np.random.default_rng(1)
-    w0 = r.standard_normal((5, 4)).astype(dtype)
-    grads = [r.standard_normal((5, 4)).astype(dtype) for _ in range(STEPS)]
+    rng = np.random.default_rng(1)
+    w0 = rng.standard_normal((5, 4)).astype(dtype)
+    grads = [rng.standard_normal((5, 4)).astype(dtype) for _ in range(STEPS)]
 
     w = w0.copy()
     for g in grads:

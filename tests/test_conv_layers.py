@@ -1,5 +1,9 @@
-"""Conv, max pooling and spatial norms: gradients, naive == fast, shapes, dtypes, errors."""
-import re
+"""Conv, max pooling and spatial norms: gradients on many shapes, naive == fast, known values,
+memory layouts and input errors.
+
+The contract every layer keeps (gradients, dtypes, inputs left alone, bad shapes refused) is
+checked once for all of them in test_layer_contract.py.
+"""
 
 import numpy as np
 import pytest
@@ -7,7 +11,6 @@ import pytest
 from dlscratch import layers as L
 from dlscratch.gradient_check import layer_gradient_errors
 
-DTYPES = [np.float32, np.float64]
 # every test of a naive or fast layer is parametrised with this, so its id says which one it runs
 NAIVE_OR_FAST = pytest.mark.parametrize("fast", [False, True], ids=["naive", "fast"])
 
@@ -164,19 +167,6 @@ def test_conv_fast_accepts_any_memory_layout():
         assert_same(fast, naive)
 
 
-@NAIVE_OR_FAST
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_conv_keeps_dtype_and_inputs(dtype, fast):
-    forward, backward = conv_layer(fast)
-    x, w, b, conv_param = conv_arrays(CONV_CASES[2], dtype=dtype)
-    copies = [a.copy() for a in (x, w, b)]
-    out, cache = forward(x, w, b, conv_param)
-    grads = backward(np.ones_like(out), cache)
-    assert out.dtype == dtype and all(g.dtype == dtype for g in grads)
-    for a, c in zip((x, w, b), copies):
-        np.testing.assert_array_equal(a, c)
-
-
 def test_conv_float32_matches_float64():
     x, w, b, conv_param = conv_arrays(CONV_CASES[0])
     out64, cache64 = L.conv_forward(x, w, b, conv_param)
@@ -294,18 +284,6 @@ def test_max_pool_reads_the_convolutions_output_layout():
 
 
 @NAIVE_OR_FAST
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_max_pool_keeps_dtype_and_input(dtype, fast):
-    forward, backward = pool_layer(fast)
-    x = distinct_values((2, 3, 6, 6)).astype(dtype)
-    copy = x.copy()
-    out, cache = forward(x, pool_param(2, 2, 2))
-    dx = backward(np.ones_like(out), cache)
-    assert out.dtype == dtype and dx.dtype == dtype
-    np.testing.assert_array_equal(x, copy)
-
-
-@NAIVE_OR_FAST
 def test_max_pool_rejects_bad_inputs(fast):
     forward = pool_layer(fast)[0]
     x = np.zeros((2, 3, 4, 4))
@@ -387,17 +365,6 @@ def test_spatial_groupnorm_standardises_each_group_of_each_example():
                                ln.reshape(x.shape), atol=1e-12)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_spatial_norms_keep_dtype(dtype):
-    x, gamma, beta = norm_arrays(dtype=dtype)
-    for forward, backward, extra in [
-            (L.spatial_batchnorm_forward, L.spatial_batchnorm_backward, ({"mode": "train"},)),
-            (L.spatial_groupnorm_forward, L.spatial_groupnorm_backward, (2, {}))]:
-        out, cache = forward(x, gamma, beta, *extra)
-        assert out.dtype == dtype
-        assert all(g.dtype == dtype for g in backward(np.ones_like(out), cache))
-
-
 def test_spatial_norms_reject_bad_inputs():
     x, gamma, beta = norm_arrays()
     expected = r"spatial_batchnorm_forward: gamma must have shape \(4,\), got \(3,\)"
@@ -416,67 +383,6 @@ def test_spatial_norms_reject_bad_inputs():
 # Sandwich layers
 # ------------------------------------------------------------------------------------------------
 
-def conv_inputs_off_kinks(x, w, conv_param, seed=0):
-    """A bias for which no conv output lies within 0.05 of ReLU's kink at 0."""
-    a, _ = L.conv_forward(x, w, np.zeros(w.shape[0]), conv_param)
-    b = np.zeros(w.shape[0])
-    for f in range(w.shape[0]):
-        values = np.sort(a[:, f].ravel())
-        points = np.concatenate([[values[0] - 1], values, [values[-1] + 1]])
-        k = np.argmax(np.diff(points))                     # the kink goes in the widest gap
-        b[f] = -(points[k] + points[k + 1]) / 2
-    assert np.abs(a + b[None, :, None, None]).min() > 0.05
-    return b
-
-
-@pytest.mark.parametrize("sandwich", ["conv_relu", "conv_relu_pool"])
-def test_conv_sandwich_gradients(sandwich):
-    r = np.random.default_rng(0)
-    x, w = r.standard_normal((2, 3, 6, 6)), r.standard_normal((3, 3, 3, 3))
-    conv_param = {"stride": 1, "pad": 1}
-    b = conv_inputs_off_kinks(x, w, conv_param)
-    extras = [conv_param] + ([pool_param(2, 2, 2)] if sandwich.endswith("pool") else [])
-    forward, backward = getattr(L, f"{sandwich}_forward"), getattr(L, f"{sandwich}_backward")
-    errors = layer_gradient_errors(forward, backward, [x, w, b], *extras)
-    assert max(errors) < 1e-7, errors
-
-
-@pytest.mark.parametrize("normalization", ["batchnorm", "groupnorm"])
-@pytest.mark.parametrize("pool", [False, True])
-def test_conv_norm_relu_gradients(normalization, pool):
-    r = np.random.default_rng(1)   # a seed whose normalised values all stay clear of ReLU's kink
-    x, w = r.standard_normal((2, 2, 5, 5)), r.standard_normal((4, 2, 3, 3))
-    b = r.standard_normal(4)
-    gamma, beta = r.standard_normal(4) * 0.2 + 1, r.standard_normal(4) * 0.2
-    conv_param = {"stride": 1, "pad": 1}
-    a, _ = L.conv_forward(x, w, b, conv_param)
-    if normalization == "batchnorm":
-        normalised, _ = L.spatial_batchnorm_forward(a, gamma, beta, {"mode": "train"})
-    else:
-        normalised, _ = L.spatial_groupnorm_forward(a, gamma, beta, 2, {})
-    assert np.abs(normalised).min() > 5e-3
-
-    def forward(*arrays):
-        norm_param = {"mode": "train"} if normalization == "batchnorm" else {"G": 2}
-        if pool:
-            return L.conv_norm_relu_pool_forward(*arrays, conv_param, norm_param, normalization,
-                                                  pool_param(2, 2, 2))
-        return L.conv_norm_relu_forward(*arrays, conv_param, norm_param, normalization)
-
-    backward = L.conv_norm_relu_pool_backward if pool else L.conv_norm_relu_backward
-    arrays = [x, w, b, gamma, beta]
-    errors = layer_gradient_errors(forward, backward, arrays)
-    if normalization == "batchnorm":
-        # batchnorm cancels the conv bias: its gradient is 0, compared in absolute terms
-        _, cache = forward(*arrays)
-        out, _ = forward(*arrays)
-        db = backward(np.ones_like(out), cache)[2]
-        assert np.abs(db).max() < 1e-10
-        del errors[2]
-    # dx has entries of ~1e-4 whose centred differences carry ~1e-10 of rounding noise
-    assert max(errors) < 1e-6, errors
-
-
 def test_conv_norm_relu_rejects_unknown_normalization_and_missing_groups():
     x, w, b = np.zeros((1, 2, 4, 4)), np.zeros((4, 2, 3, 3)), np.zeros(4)
     with pytest.raises(ValueError, match="normalization must be one of"):
@@ -485,31 +391,6 @@ def test_conv_norm_relu_rejects_unknown_normalization_and_missing_groups():
     with pytest.raises(ValueError, match=r"norm_param\['G'\]"):
         L.conv_norm_relu_forward(x, w, b, np.ones(4), np.zeros(4), {"stride": 1, "pad": 1}, {},
                                   "groupnorm")
-
-
-def _dout_cases():
-    """name -> (out, cache, backward) of one forward pass of every conv-module layer."""
-    x, w, b, conv_param = conv_arrays(CONV_CASES[2])
-    images, gamma, beta = norm_arrays()
-    cases = {}
-    for fast in (False, True):
-        conv, pool = conv_layer(fast), pool_layer(fast)
-        cases[conv[1].__name__] = (*conv[0](x, w, b, conv_param), conv[1])
-        cases[pool[1].__name__] = (*pool[0](x, pool_param(2, 2, 2)), pool[1])
-    cases["spatial_batchnorm_backward"] = (*L.spatial_batchnorm_forward(
-        images, gamma, beta, {"mode": "train"}), L.spatial_batchnorm_backward)
-    cases["spatial_groupnorm_backward"] = (*L.spatial_groupnorm_forward(
-        images, gamma, beta, 2, {}), L.spatial_groupnorm_backward)
-    return cases
-
-
-@pytest.mark.parametrize("name", sorted(_dout_cases()))
-def test_backward_refuses_a_dout_of_another_shape(name):
-    out, cache, backward = _dout_cases()[name]
-    wrong = np.zeros(out.shape[:-1] + (out.shape[-1] + 1,))
-    with pytest.raises(ValueError, match=re.escape(f"{name}: dout must have the forward output's "
-                                                   f"shape {out.shape}, got {wrong.shape}")):
-        backward(wrong, cache)
 
 
 @NAIVE_OR_FAST

@@ -1,14 +1,15 @@
-"""Recurrent layers: gradients, known values, steps vs sequences, dtypes and input errors."""
-import re
+"""Recurrent layers: known values, steps vs sequences, the masked recurrence and input errors.
 
+The contract every layer keeps (gradients, dtypes, inputs left alone, bad shapes refused) is
+checked once for all of them in test_layer_contract.py.
+"""
 import numpy as np
 import pytest
 
 from dlscratch import layers as L
 from dlscratch.gradient_check import (eval_numerical_gradient, eval_numerical_gradient_array,
-                                      layer_gradient_errors, rel_error)
+                                      rel_error)
 
-DTYPES = [np.float32, np.float64]
 N, T, D, H, V = 3, 4, 5, 6, 7
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
@@ -26,60 +27,9 @@ def recurrent_arrays(cell, sequence, dtype=np.float64, seed=0):
             randn(r, H, G, dtype=dtype, scale=0.5), randn(r, G, dtype=dtype, scale=0.5)]
 
 
-def layer_cases(dtype, seed=0):
-    """name -> (forward, backward, arrays): forward(*arrays) -> (out, cache), backward(dout, cache)
-    returns one gradient per array."""
-    r = np.random.default_rng(seed + 1)
-    cases = {}
-    for cell in GATES:
-        fwd, bwd = getattr(L, f"{cell}_forward"), getattr(L, f"{cell}_backward")
-        cases[cell] = (fwd, bwd, recurrent_arrays(cell, True, dtype, seed))
-        if cell != "lstm":   # the LSTM step has two outputs; it gets a test of its own
-            fwd, bwd = getattr(L, f"{cell}_step_forward"), getattr(L, f"{cell}_step_backward")
-            cases[f"{cell}_step"] = (fwd, bwd, recurrent_arrays(cell, False, dtype, seed))
-    cases["temporal_affine"] = (L.temporal_affine_forward, L.temporal_affine_backward,
-                                [randn(r, N, T, D, dtype=dtype), randn(r, D, V, dtype=dtype),
-                                 randn(r, V, dtype=dtype)])
-    return cases
-
-
-def check_layer_gradients(forward, backward, arrays, tol):
-    errors = layer_gradient_errors(forward, backward, arrays, seed=7)
-    assert len(errors) == len(arrays) and max(errors) < tol, errors
-
-
 # ------------------------------------------------------------------------------------------------
 # Gradient checks (float64)
 # ------------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("name", sorted(layer_cases(np.float64)))
-def test_layer_gradients(name):
-    forward, backward, arrays = layer_cases(np.float64)[name]
-    # a few gradient entries of the sequence layers are ~1e-7, where the finite differences'
-    # rounding alone reaches relative errors of ~1e-6
-    check_layer_gradients(forward, backward, arrays, tol=1e-5)
-
-
-@pytest.mark.parametrize("cell", sorted(GATES))
-def test_cell_gradients_of_its_projection_and_state(cell):
-    """A cell's backward gives the gradients of its input projection xw and of its state(s)."""
-    r = np.random.default_rng(5)
-    xw, prev_h, prev_c = randn(r, N, GATES[cell] * H), randn(r, N, H), randn(r, N, H)
-    Wh = randn(r, H, GATES[cell] * H, scale=0.5)
-    inputs = [xw, prev_h] + ([prev_c] if cell == "lstm" else [])
-    forward, backward = getattr(L, f"{cell}_cell_forward"), getattr(L, f"{cell}_cell_backward")
-    *states, cache = forward(*inputs, Wh)
-    douts = [r.standard_normal(state.shape) for state in states]
-    analytic = backward(*douts, cache)
-    assert len(analytic) == len(inputs)
-
-    def f(_):
-        return sum(np.sum(state * dout) for state, dout in zip(forward(*inputs, Wh)[:-1], douts))
-    for i, array in enumerate(inputs):
-        # as in test_layer_gradients: a few entries are ~1e-6, where rounding alone reaches ~1e-6
-        error = rel_error(analytic[i], eval_numerical_gradient(f, array))
-        assert error < 1e-5, f"{cell}_cell gradient {i} has relative error {error:.2e}"
-
 
 @pytest.mark.parametrize("cell", sorted(GATES))
 def test_a_step_is_its_cell_after_the_input_projection(cell):
@@ -89,31 +39,6 @@ def test_a_step_is_its_cell_after_the_input_projection(cell):
     by_cell = getattr(L, f"{cell}_cell_forward")(x @ Wx + b, prev_h, *extra, Wh)
     for a, c in zip(step[:-1], by_cell[:-1]):
         assert np.allclose(a, c, rtol=1e-12, atol=1e-12)
-
-
-def test_lstm_step_gradients():
-    arrays = recurrent_arrays("lstm", False)
-    prev_c = np.random.default_rng(3).standard_normal((N, H))
-    x, prev_h, Wx, Wh, b = arrays
-    inputs = [x, prev_h, prev_c, Wx, Wh, b]
-    next_h, next_c, cache = L.lstm_step_forward(*inputs)
-    r = np.random.default_rng(4)
-    dnext_h, dnext_c = r.standard_normal(next_h.shape), r.standard_normal(next_c.shape)
-    analytic = L.lstm_step_backward(dnext_h, dnext_c, cache)
-    assert len(analytic) == 6
-    for i, array in enumerate(inputs):
-        def f(_):
-            h, c, _ = L.lstm_step_forward(*inputs)
-            return np.sum(h * dnext_h + c * dnext_c)
-        error = rel_error(analytic[i], eval_numerical_gradient(f, array))
-        assert error < 1e-7, f"lstm_step gradient {i} has relative error {error:.2e}"
-
-
-def test_lstm_gradients_with_an_initial_cell_state():
-    x, h0, Wx, Wh, b = recurrent_arrays("lstm", True, seed=5)
-    c0 = np.random.default_rng(6).standard_normal((N, H))
-    check_layer_gradients(lambda *a: L.lstm_forward(*a, c0=c0), L.lstm_backward,
-                          [x, h0, Wx, Wh, b], tol=1e-7)
 
 
 def test_word_embedding_gradient_with_repeated_ids():
@@ -263,6 +188,51 @@ def test_lstm_forward_c0_and_cell_states_in_cache():
     assert not np.allclose(h, h_zero_c0)
 
 
+# ------------------------------------------------------------------------------------------------
+# The one masked recurrence under every sequence layer and model
+# ------------------------------------------------------------------------------------------------
+
+MASK = np.array([[True, True, False, False], [True] * 4, [True, False, False, False]])
+
+
+def recurrence_state(cell, h0, seed=3):
+    """The state tuple of a cell: (h0,), or (h0, c0) with a random c0 for an LSTM."""
+    return (h0, randn(np.random.default_rng(seed), N, H)) if cell == "lstm" else (h0,)
+
+
+@pytest.mark.parametrize("cell", sorted(GATES))
+def test_masked_recurrence_ends_each_row_in_its_last_real_state(cell):
+    x, h0, Wx, Wh, b = recurrent_arrays(cell, True)
+    state = recurrence_state(cell, h0)
+    h, final, _ = L.recurrence_forward(x, state, Wx, Wh, b, cell, mask=MASK)
+    for n, length in enumerate(MASK.sum(axis=1)):
+        alone, alone_final, _ = L.recurrence_forward(x[n:n + 1, :length],
+                                                     tuple(s[n:n + 1] for s in state),
+                                                     Wx, Wh, b, cell)
+        for got, expected in zip(final, alone_final):
+            assert np.allclose(got[n], expected[0], rtol=1e-12, atol=1e-12)
+        assert np.allclose(h[n, :length], alone[0], rtol=1e-12, atol=1e-12)
+        assert np.allclose(h[n, length:], alone[0, -1], rtol=1e-12, atol=1e-12)   # held
+    # the backward pass: a held position passes no gradient into its input (its gradients are
+    # checked against centred differences in test_layer_contract.py)
+    _, _, cache = L.recurrence_forward(x, state, Wx, Wh, b, cell, mask=MASK)
+    dx = L.recurrence_backward(np.ones_like(h), None, cache)[0]
+    assert not dx[~MASK].any() and dx[MASK].all()
+
+
+def test_masked_recurrence_refuses_bad_inputs():
+    x, h0, Wx, Wh, b = recurrent_arrays("lstm", True)
+    with pytest.raises(ValueError, match="cell_type must be one of"):
+        L.recurrence_forward(x, (h0,), Wx, Wh, b, "transformer")
+    with pytest.raises(ValueError, match=r"state of a lstm is a tuple of 2"):
+        L.recurrence_forward(x, (h0,), Wx, Wh, b, "lstm")
+    with pytest.raises(ValueError, match=r"mask must have shape \(3, 4\)"):
+        L.recurrence_forward(x, (h0, h0), Wx, Wh, b, "lstm", mask=MASK[:, :2])
+    _, _, cache = L.recurrence_forward(x, (h0, h0), Wx, Wh, b, "lstm")
+    with pytest.raises(ValueError, match=r"dfinal\[1\] must have"):
+        L.recurrence_backward(np.zeros((N, T, H)), (h0, h0[:1]), cache)
+
+
 def test_word_embedding_forward_values():
     W = np.arange(V * 2, dtype=np.float64).reshape(V, 2)
     out, _ = L.word_embedding_forward(np.array([[0, 6], [2, 2]]), W)
@@ -270,8 +240,9 @@ def test_word_embedding_forward_values():
 
 
 def test_temporal_affine_matches_affine_at_every_step():
-    forward, _, (x, w, b) = layer_cases(np.float64)["temporal_affine"]
-    out, _ = forward(x, w, b)
+    r = np.random.default_rng(1)
+    x, w, b = randn(r, N, T, D), randn(r, D, V), randn(r, V)
+    out, _ = L.temporal_affine_forward(x, w, b)
     for t in range(T):
         assert np.allclose(out[:, t], L.affine_forward(x[:, t], w, b)[0])
 
@@ -307,60 +278,11 @@ def test_temporal_softmax_loss_mask_leaves_steps_out():
 # dtypes and inputs left alone
 # ------------------------------------------------------------------------------------------------
 
-def all_forward_calls(dtype):
-    """name -> (forward, arrays) for every layer, including the LSTM step and the embedding."""
-    calls = {name: (fwd, arrays) for name, (fwd, _, arrays) in layer_cases(dtype).items()}
-    x, h, Wx, Wh, b = recurrent_arrays("lstm", False, dtype)
-    calls["lstm_step"] = (L.lstm_step_forward, [x, h, h * 0.5, Wx, Wh, b])
-    calls["word_embedding"] = (L.word_embedding_forward,
-                               [np.array([[1, 2], [2, 0]]), np.ones((3, 4), dtype=dtype)])
-    return calls
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", sorted(all_forward_calls(np.float64)))
-def test_layer_keeps_dtype(name, dtype):
-    forward, arrays = all_forward_calls(dtype)[name]
-    *outs, cache = forward(*arrays)
-    for out in outs:
-        assert out.dtype == dtype
-    if name == "lstm_step":
-        grads = L.lstm_step_backward(np.ones_like(outs[0]), np.ones_like(outs[1]), cache)
-    else:
-        backward = getattr(L, f"{name}_backward")
-        grads = backward(np.ones_like(outs[0]), cache)
-    for grad in (grads if isinstance(grads, tuple) else (grads,)):
-        assert grad.dtype == dtype, name
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
 def test_temporal_softmax_loss_keeps_dtype(dtype):
     x = np.zeros((N, T, V), dtype=dtype)
     loss, dx = L.temporal_softmax_loss(x, np.zeros((N, T), dtype=np.int64),
                                        np.ones((N, T), dtype=bool))
     assert isinstance(loss, float) and dx.dtype == dtype
-
-
-@pytest.mark.parametrize("name", sorted(all_forward_calls(np.float64)))
-def test_layer_does_not_modify_inputs(name):
-    forward, arrays = all_forward_calls(np.float64)[name]
-    copies = [a.copy() for a in arrays]
-    *outs, cache = forward(*arrays)
-    if name == "lstm_step":
-        L.lstm_step_backward(np.ones_like(outs[0]), np.ones_like(outs[1]), cache)
-    else:
-        getattr(L, f"{name}_backward")(np.ones_like(outs[0]), cache)
-    for a, copy in zip(arrays, copies):
-        assert np.array_equal(a, copy)
-
-
-def test_backward_does_not_modify_dout():
-    for name, (forward, backward, arrays) in layer_cases(np.float64).items():
-        out, cache = forward(*arrays)
-        dout = np.random.default_rng(0).standard_normal(out.shape)
-        copy = dout.copy()
-        backward(dout, cache)
-        assert np.array_equal(dout, copy), name
 
 
 # ------------------------------------------------------------------------------------------------
@@ -439,26 +361,6 @@ def test_bad_temporal_softmax_loss_inputs():
         L.temporal_softmax_loss(x, y, mask[:-1])
     with pytest.raises(ValueError, match=r"x must have shape \(N, T, V\)"):
         L.temporal_softmax_loss(x[0], y, mask)
-
-
-def _step_and_sequence_outputs():
-    """name -> (out, cache, backward) for every recurrent layer, word embedding included."""
-    cases = {}
-    for name, (forward, backward, arrays) in layer_cases(np.float64).items():
-        cases[backward.__name__] = (*forward(*arrays), backward)
-    ids = np.array([[0, 2, 1], [2, 2, 0]])
-    cases["word_embedding_backward"] = (*L.word_embedding_forward(ids, np.ones((3, 4))),
-                                        L.word_embedding_backward)
-    return cases
-
-
-@pytest.mark.parametrize("name", sorted(_step_and_sequence_outputs()))
-def test_backward_refuses_a_dout_of_another_shape(name):
-    out, cache, backward = _step_and_sequence_outputs()[name]
-    wrong = np.zeros((out.shape[0] + 1,) + out.shape[1:])
-    with pytest.raises(ValueError, match=re.escape(f"{name}: dout must have the forward output's "
-                                                   f"shape {out.shape}, got {wrong.shape}")):
-        backward(wrong, cache)
 
 
 def test_lstm_step_backward_refuses_a_cell_gradient_of_another_shape():

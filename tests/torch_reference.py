@@ -53,8 +53,3 @@ def assert_close(ours, theirs, tol=None):
     assert close(ours, theirs, tol), \
         f"largest difference from torch {float(np.abs(ours - theirs).max(initial=0.0)):.2e}"
 
-
-@pytest.fixture
-def r():
-    """A seeded random generator, fresh for every test."""
-    return np.random.default_rng(0)
