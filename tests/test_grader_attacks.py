@@ -13,7 +13,6 @@ import platform
 import shutil
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 

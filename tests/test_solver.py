@@ -7,7 +7,7 @@ import pytest
 
 from dlscratch.models import FullyConnectedNet
 from dlscratch import settings
-from dlscratch.solver import Solver, clip_by_global_norm, progress_bar
+from dlscratch.solver import Solver, clip_by_global_norm
 
 
 def blobs(n, num_classes=3, dim=5, seed=0):

@@ -14,7 +14,6 @@ loaded instead with `load_text_file`.
 import math
 import os
 import sysconfig
-from collections import Counter
 from pathlib import Path
 
 import numpy as np

@@ -12,7 +12,6 @@ of `keep_probabilities`. An epoch of the Solver visits every position once, and 
 new windows and a new subsample, without ever materialising the examples of the whole corpus.
 """
 import zipfile
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
