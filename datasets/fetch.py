@@ -4,22 +4,21 @@
     python datasets/fetch.py cifar10         # one of them
     python datasets/fetch.py mnist --root DIR
 
-Downloads go to <file>.part and resume with an HTTP Range request when interrupted; a file is
-renamed to its final name only after its checksum (or, for text8.zip, whose publisher gives no
-checksum, its published size) matches. Files already present and correct are skipped. Standard
-library only.
+The downloads go through pooch (https://www.fatiando.org/pooch), the fetcher of SciPy and
+scikit-image: each file streams into a temporary file beside its destination and gets its final
+name only once its md5 matches the one pinned here, so an interrupted or corrupt download leaves
+nothing behind and running the command again starts it afresh. text8.zip's publisher gives no
+checksum, so it is checked by its published size instead. Files already present and correct are
+not fetched again. The archives are extracted only after their checksum matched.
 """
 import argparse
-import hashlib
 import os
 import shutil
 import sys
-import tarfile
-import tempfile
-import urllib.error
-import urllib.request
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+
+import pooch
+import requests
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -45,12 +44,9 @@ ANALOGY_URL = ("https://raw.githubusercontent.com/piskvorky/gensim/develop/gensi
 ANALOGY_MD5 = "8b7461cbf7ecc0aec9b32eb626821105"
 ANALOGY_FILENAME = "questions-words.txt"
 
-CHUNK_SIZE = 1 << 16
-TIMEOUT_SECONDS = 60
-
 
 class FetchError(Exception):
-    """A download failed, its checksum did not match, or an archive was unsafe to extract."""
+    """A download failed, its checksum did not match, or an archive lacked the expected files."""
 
 
 def default_root():
@@ -60,159 +56,75 @@ def default_root():
     return Path(__file__).resolve().parent
 
 
-def file_md5(path):
-    """Hex md5 of a file's bytes, read in chunks."""
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _say(message, quiet):
     """Print a status line unless quiet."""
     if not quiet:
         print(message, flush=True)
 
 
-class _Progress:
-    """A one-line percentage display on stderr, redrawn at most once per whole percent."""
-
-    def __init__(self, name, done, total, quiet):
-        self.name, self.done, self.total, self.quiet = name, done, total, quiet
-        self.last_shown = None
-
-    def advance(self, nbytes):
-        """Count nbytes more and redraw the line when the shown value changes."""
-        self.done += nbytes
-        if self.quiet:
-            return
-        if self.total:
-            shown = f"{100 * self.done // self.total:3d}% of {self.total / 2**20:.1f} MB"
-        else:
-            shown = f"{self.done / 2**20:.1f} MB"
-        if shown != self.last_shown:
-            self.last_shown = shown
-            sys.stderr.write(f"\r  {self.name}: {shown}")
-            sys.stderr.flush()
-
-    def finish(self):
-        """End the progress line."""
-        if not self.quiet and self.last_shown is not None:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
-def _open_from(url, offset):
-    """Open url asking for bytes from `offset` on -> (response, True if the server resumed)."""
-    request = urllib.request.Request(url, headers={"User-Agent": "dlscratch-fetch"})
-    if offset:
-        request.add_header("Range", f"bytes={offset}-")
-    response = urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
-    # file:// responses have no status; anything but 206 means the body starts at byte 0
-    resumed = offset > 0 and getattr(response, "status", None) == 206
-    if resumed:
-        content_range = response.headers.get("Content-Range", "")
-        if content_range and not content_range.startswith(f"bytes {offset}-"):
-            response.close()
-            raise FetchError(f"{url}: asked for bytes from {offset} but the server sent "
-                             f"{content_range!r}")
-    return response, resumed
-
-
-def _stream_to_part(url, part, quiet):
-    """Download url into `part`, resuming from its current size when the server allows it."""
-    offset = part.stat().st_size if part.exists() else 0
-    try:
-        response, resumed = _open_from(url, offset)
-    except urllib.error.HTTPError as e:
-        if e.code == 416 and offset:  # range not satisfiable: the .part is already complete
-            return
-        raise
-    with response:
-        if offset and not resumed:
-            _say(f"  {part.name}: server does not resume, restarting from zero", quiet)
-        length = response.headers.get("Content-Length")
-        start = offset if resumed else 0
-        total = start + int(length) if length and length.isdigit() else None
-        progress = _Progress(part.name[:-len(".part")], start, total, quiet)
-        with open(part, "ab" if resumed else "wb") as out:
-            for chunk in iter(lambda: response.read(CHUNK_SIZE), b""):
-                out.write(chunk)
-                progress.advance(len(chunk))
-        progress.finish()
-
-
 def download(url, dest, md5, quiet=False, size=None):
-    """Fetch url to dest via dest.part (resumable), check its md5 (or, if md5 is None, its size in
-    bytes), rename -> "present"/"fetched".
+    """Fetch url to dest unless it is there with the md5 (or, if md5 is None, the size in bytes)
+    -> "present" or "fetched".
 
-    Raises FetchError, deleting the partial file, when the checksum does not match.
+    Raises FetchError, keeping no partial or corrupt file, when the download or the check fails.
     """
     dest = Path(dest)
-    part = dest.with_name(dest.name + ".part")
     if dest.exists():
         if _mismatch(dest, md5, size) is None:
             _say(f"  {dest.name}: already present, checksum ok", quiet)
             return "present"
         _say(f"  {dest.name}: present but its checksum is wrong, fetching it again", quiet)
         dest.unlink()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if part.exists():
-        _say(f"  {dest.name}: resuming after {part.stat().st_size / 2**20:.1f} MB", quiet)
-    try:
-        _stream_to_part(url, part, quiet)
-    except (urllib.error.URLError, OSError) as e:
-        raise FetchError(f"downloading {url} failed ({e}); run the same command again to "
-                         f"resume from {part}") from e
-    mismatch = _mismatch(part, md5, size)
+    _say(f"  {dest.name}: fetching {url}", quiet)
+    _retrieve(url, dest, md5, quiet)
+    mismatch = _mismatch(dest, md5, size)       # pooch checked the md5; this checks a size
     if mismatch:
-        part.unlink()
+        dest.unlink()
         raise FetchError(f"{dest.name}: checksum mismatch ({mismatch}); the corrupt download "
                          "was deleted, run the same command again to retry")
-    os.replace(part, dest)
     _say(f"  {dest.name}: fetched, checksum ok", quiet)
     return "fetched"
+
+
+def _retrieve(url, dest, md5, quiet):
+    """pooch.retrieve into dest's folder under dest's name, its errors as one FetchError."""
+    pooch.get_logger().setLevel("WARNING")
+    try:
+        pooch.retrieve(url, known_hash=None if md5 is None else f"md5:{md5}", fname=dest.name,
+                       path=dest.parent, progressbar=not quiet)
+    except ValueError as e:                      # pooch's wording for a hash that does not match
+        raise FetchError(f"{dest.name}: checksum mismatch ({e}); the corrupt download was "
+                         "deleted, run the same command again to retry") from e
+    except (requests.RequestException, OSError) as e:
+        raise FetchError(f"downloading {url} failed ({e}); run the same command again to "
+                         "retry") from e
 
 
 def _mismatch(path, md5, size):
     """None if the file has the md5 (or, with md5 None, the size); else what differs."""
     if md5 is not None:
-        actual = file_md5(path)
+        actual = pooch.file_hash(str(path), alg="md5")
         return None if actual == md5 else f"md5 {actual}, expected {md5}"
     actual = path.stat().st_size
     return None if actual == size else f"{actual} bytes, expected {size}"
 
 
-def _unsafe_member_reason(member):
-    """Why a tar member must not be extracted, or None when it is a plain file or folder inside."""
-    path = PurePosixPath(member.name)
-    has_drive = bool(path.parts) and ":" in path.parts[0]  # e.g. "C:" on Windows
-    if path.is_absolute() or member.name.startswith("\\") or has_drive:
-        return "absolute path"
-    if ".." in path.parts:
-        return "'..' in its path"
-    if not (member.isfile() or member.isdir()):
-        return "not a regular file or folder"
-    return None
-
-
-def safe_extract(archive, dest_dir, only_under=None):
-    """Extract a tar archive into dest_dir, refusing absolute paths, '..', links and devices.
-
-    only_under (optional) keeps only the members inside that top-level folder.
-    """
-    dest_dir = Path(dest_dir)
-    with tarfile.open(archive) as tar:
-        members = tar.getmembers()
-        for member in members:
-            reason = _unsafe_member_reason(member)
-            if reason:
-                raise FetchError(f"{archive}: refusing to extract {member.name!r} ({reason})")
-        if only_under is not None:
-            members = [m for m in members if PurePosixPath(m.name).parts[:1] == (only_under,)]
-        extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-        tar.extractall(dest_dir, members=members, **extra)
+def _extract_into_place(archive, unpack, members, target):
+    """Unpack `members` (archive paths under target's name) of a checksummed archive beside it
+    with pooch's `unpack` (pooch.Untar or pooch.Unzip), then move target into place whole, so that
+    a half extraction never shows up there."""
+    scratch = archive.parent / f".extract-{target.name}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        unpack(members=list(members), extract_dir=str(scratch))(str(archive), "download", None)
+        missing = [member for member in members if not (scratch / member).is_file()]
+        if missing:
+            raise FetchError(f"{archive} does not contain {', '.join(missing)}")
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(scratch / target.name, target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def fetch_cifar10(root, url=None, md5=None, quiet=False):
@@ -227,19 +139,8 @@ def fetch_cifar10(root, url=None, md5=None, quiet=False):
     archive = root / CIFAR10_ARCHIVE
     download(url, archive, md5, quiet)
     _say(f"  extracting {archive.name}", quiet)
-    # extract next to the target, then move it into place so a half extraction never shows up
-    scratch = Path(tempfile.mkdtemp(prefix=".extract-", dir=root))
-    try:
-        safe_extract(archive, scratch, only_under=CIFAR10_DIRNAME)
-        extracted = scratch / CIFAR10_DIRNAME
-        missing = [n for n in CIFAR10_FILES if not (extracted / n).is_file()]
-        if missing:
-            raise FetchError(f"{archive} does not contain {CIFAR10_DIRNAME}/{', '.join(missing)}")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(extracted, target)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    members = [f"{CIFAR10_DIRNAME}/{name}" for name in CIFAR10_FILES]
+    _extract_into_place(archive, pooch.Untar, members, target)
     _say("  done", quiet)
 
 
@@ -261,15 +162,7 @@ def fetch_text8(root, url=None, size=None, questions_url=None, questions_md5=Non
         archive = root / TEXT8_ARCHIVE
         download(url, archive, None, quiet, size=size)
         _say(f"  extracting {archive.name}", quiet)
-        with zipfile.ZipFile(archive) as z:
-            if TEXT8_FILENAME not in z.namelist():
-                raise FetchError(f"{archive} does not contain {TEXT8_FILENAME}")
-            scratch = Path(tempfile.mkdtemp(prefix=".extract-", dir=root))
-            try:
-                z.extract(TEXT8_FILENAME, scratch)
-                os.replace(scratch / TEXT8_FILENAME, root / TEXT8_FILENAME)
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
+        _extract_into_place(archive, pooch.Unzip, [TEXT8_FILENAME], root / TEXT8_FILENAME)
     download(questions_url or ANALOGY_URL, root / ANALOGY_FILENAME, questions_md5 or ANALOGY_MD5,
              quiet)
 

@@ -394,44 +394,34 @@ def test_dataset_summary_lists_every_split(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# datasets/fetch.py: resumable, verified downloads from a loopback server
+# datasets/fetch.py: verified downloads (through pooch) from a loopback server
 
 
 PAYLOAD = bytes(np.random.default_rng(0).integers(0, 256, 200_000, dtype=np.uint8))
 PAYLOAD_MD5 = hashlib.md5(PAYLOAD).hexdigest()
 
 
-class _RangeServer:
-    """An HTTP server on 127.0.0.1 serving {path: bytes}, honouring `Range: bytes=N-` if asked."""
+class _LoopbackServer:
+    """An HTTP server on 127.0.0.1 serving {path: bytes}; `cut_short` paths send half their body
+    under the full Content-Length and hang up, as a dropped connection does."""
 
-    def __init__(self, files, honour_range=True):
-        self.files, self.honour_range, self.requests = files, honour_range, []
+    def __init__(self, files, cut_short=()):
+        self.files, self.cut_short, self.requests = files, set(cut_short), []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
-                server.requests.append(self.headers.get("Range"))
+                server.requests.append(self.path)
                 body = server.files.get(self.path)
                 if body is None:
                     self.send_error(404)
                     return
-                start = 0
-                wanted = self.headers.get("Range")
-                if wanted and server.honour_range:
-                    start = int(wanted.removeprefix("bytes=").rstrip("-"))
-                    if start >= len(body):
-                        self.send_response(416)
-                        self.send_header("Content-Range", f"bytes */{len(body)}")
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-                else:
-                    self.send_response(200)
-                self.send_header("Content-Length", str(len(body) - start))
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body[start:])
+                sent = body[:len(body) // 2] if self.path in server.cut_short else body
+                self.wfile.write(sent)
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass
@@ -447,8 +437,8 @@ class _RangeServer:
 
 @pytest.fixture
 def server():
-    """A range-capable loopback server holding PAYLOAD at /blob.bin."""
-    s = _RangeServer({"/blob.bin": PAYLOAD})
+    """A loopback server holding PAYLOAD at /blob.bin, and its first half at /cut.bin."""
+    s = _LoopbackServer({"/blob.bin": PAYLOAD, "/cut.bin": PAYLOAD}, cut_short={"/cut.bin"})
     yield s
     s.close()
 
@@ -457,36 +447,16 @@ def test_download_fetches_and_verifies(tmp_path, server):
     dest = tmp_path / "sub" / "blob.bin"
     assert fetch.download(server.url + "/blob.bin", dest, PAYLOAD_MD5, quiet=True) == "fetched"
     assert dest.read_bytes() == PAYLOAD
-    assert not (tmp_path / "sub" / "blob.bin.part").exists()
-    assert server.requests == [None]
+    assert [p.name for p in dest.parent.iterdir()] == ["blob.bin"]   # no temporary file left
+    assert server.requests == ["/blob.bin"]
 
 
-def test_download_resumes_a_partial_file_with_a_range_request(tmp_path, server):
+def test_download_interrupted_leaves_nothing_and_the_next_run_succeeds(tmp_path, server):
     dest = tmp_path / "blob.bin"
-    half = len(PAYLOAD) // 2
-    (tmp_path / "blob.bin.part").write_bytes(PAYLOAD[:half])
+    with pytest.raises(fetch.FetchError, match="failed.*run the same command again"):
+        fetch.download(server.url + "/cut.bin", dest, PAYLOAD_MD5, quiet=True)
+    assert list(tmp_path.iterdir()) == []
     assert fetch.download(server.url + "/blob.bin", dest, PAYLOAD_MD5, quiet=True) == "fetched"
-    assert server.requests == [f"bytes={half}-"]
-    assert dest.read_bytes() == PAYLOAD
-    assert not (tmp_path / "blob.bin.part").exists()
-
-
-def test_download_restarts_when_the_server_ignores_range(tmp_path):
-    s = _RangeServer({"/blob.bin": PAYLOAD}, honour_range=False)
-    try:
-        dest = tmp_path / "blob.bin"
-        (tmp_path / "blob.bin.part").write_bytes(b"stale bytes from another file")
-        fetch.download(s.url + "/blob.bin", dest, PAYLOAD_MD5, quiet=True)
-        assert s.requests == ["bytes=29-"]
-        assert dest.read_bytes() == PAYLOAD
-    finally:
-        s.close()
-
-
-def test_download_finishes_a_part_that_is_already_complete(tmp_path, server):
-    dest = tmp_path / "blob.bin"
-    (tmp_path / "blob.bin.part").write_bytes(PAYLOAD)
-    fetch.download(server.url + "/blob.bin", dest, PAYLOAD_MD5, quiet=True)  # server answers 416
     assert dest.read_bytes() == PAYLOAD
 
 
@@ -494,7 +464,7 @@ def test_download_wrong_checksum_deletes_and_reports(tmp_path, server):
     dest = tmp_path / "blob.bin"
     with pytest.raises(fetch.FetchError, match="checksum mismatch.*deleted"):
         fetch.download(server.url + "/blob.bin", dest, "0" * 32, quiet=True)
-    assert not dest.exists() and not (tmp_path / "blob.bin.part").exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_download_skips_a_file_already_present_and_correct(tmp_path, server):
@@ -511,14 +481,10 @@ def test_download_replaces_a_present_file_with_a_wrong_checksum(tmp_path, server
     assert dest.read_bytes() == PAYLOAD
 
 
-def test_download_from_file_url_and_missing_url(tmp_path, server):
-    source = tmp_path / "source.bin"
-    source.write_bytes(PAYLOAD)
-    dest = tmp_path / "out" / "copy.bin"
-    fetch.download(source.as_uri(), dest, PAYLOAD_MD5, quiet=True)
-    assert dest.read_bytes() == PAYLOAD
-    with pytest.raises(fetch.FetchError, match="run the same command again"):
+def test_download_from_a_missing_url_says_what_to_do(tmp_path, server):
+    with pytest.raises(fetch.FetchError, match="nothing.bin failed.*404.*run the same command"):
         fetch.download(server.url + "/nothing.bin", tmp_path / "nothing.bin", "0" * 32, quiet=True)
+    assert list(tmp_path.iterdir()) == []
 
 
 def _tar_bytes(entries):
@@ -532,36 +498,60 @@ def _tar_bytes(entries):
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("evil", ["../escape.txt", "/tmp/absolute.txt", "ok/../../escape.txt"])
-def test_safe_extract_refuses_paths_outside_the_target(tmp_path, evil):
-    archive = tmp_path / "evil.tar.gz"
-    archive.write_bytes(_tar_bytes({"fine.txt": b"x", evil: b"y"}))
-    with pytest.raises(fetch.FetchError, match="refusing to extract"):
-        fetch.safe_extract(archive, tmp_path / "out")
-    assert not (tmp_path / "escape.txt").exists()
-    assert not (tmp_path / "out" / "fine.txt").exists()  # nothing is extracted at all
-
-
-def test_fetch_cifar10_end_to_end_from_a_local_archive(tmp_path):
+def _serve_cifar(tmp_path, extra=None, leave_out=None):
+    """A loopback server with a tiny CIFAR-10 archive (plus `extra` members, less `leave_out`)
+    -> (server, url, md5)."""
     source = _write_tiny_cifar(tmp_path / "build")
-    entries = {f"cifar-10-batches-py/{p.name}": p.read_bytes() for p in source.iterdir()}
-    archive = _tar_bytes(entries)
-    served = tmp_path / "cifar-10-python.tar.gz"
-    served.write_bytes(archive)
+    entries = {f"cifar-10-batches-py/{p.name}": p.read_bytes() for p in source.iterdir()
+               if p.name != leave_out}
+    archive = _tar_bytes({**entries, **(extra or {})})
+    s = _LoopbackServer({"/cifar.tar.gz": archive})
+    return s, s.url + "/cifar.tar.gz", hashlib.md5(archive).hexdigest()
+
+
+def test_fetch_cifar10_end_to_end(tmp_path):
+    s, url, md5 = _serve_cifar(tmp_path)
     root = tmp_path / "datasets"
-    root.mkdir()
-    md5 = hashlib.md5(archive).hexdigest()
-    fetch.fetch_cifar10(root, url=served.as_uri(), md5=md5, quiet=True)
-    assert data.load_cifar10(root=root, num_val=2)["X_test"].shape == (4, 3, 32, 32)
-    assert [p.name for p in root.iterdir() if p.name.startswith(".extract")] == []
-    served.unlink()  # a second run finds everything in place and downloads nothing
-    fetch.fetch_cifar10(root, url=served.as_uri(), md5=md5, quiet=True)
+    try:
+        fetch.fetch_cifar10(root, url=url, md5=md5, quiet=True)
+        assert data.load_cifar10(root=root, num_val=2)["X_test"].shape == (4, 3, 32, 32)
+        assert sorted(p.name for p in root.iterdir()) == ["cifar-10-batches-py",
+                                                          "cifar-10-python.tar.gz"]
+        fetch.fetch_cifar10(root, url=url, md5=md5, quiet=True)   # a second run finds it all
+        assert s.requests == ["/cifar.tar.gz"]
+    finally:
+        s.close()
+
+
+def test_fetch_cifar10_extracts_only_the_batches(tmp_path):
+    s, url, md5 = _serve_cifar(tmp_path, extra={"../escape.txt": b"y", "/tmp/abs.txt": b"z",
+                                                "cifar-10-batches-py/../../up.txt": b"w"})
+    root = tmp_path / "datasets"
+    try:
+        fetch.fetch_cifar10(root, url=url, md5=md5, quiet=True)
+    finally:
+        s.close()
+    assert sorted(p.name for p in (root / "cifar-10-batches-py").iterdir()) == sorted(
+        fetch.CIFAR10_FILES)
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "up.txt").exists()
+
+
+def test_fetch_cifar10_names_a_missing_batch(tmp_path):
+    s, url, md5 = _serve_cifar(tmp_path, leave_out="test_batch")
+    root = tmp_path / "datasets"
+    try:
+        with pytest.raises(fetch.FetchError, match="does not contain cifar-10-batches-py/test_batch"):
+            fetch.fetch_cifar10(root, url=url, md5=md5, quiet=True)
+    finally:
+        s.close()
+    assert not (root / "cifar-10-batches-py").exists()
+    assert [p.name for p in root.iterdir()] == ["cifar-10-python.tar.gz"]
 
 
 def test_fetch_mnist_end_to_end_through_main(tmp_path, monkeypatch):
     _write_tiny_mnist(tmp_path / "mirror")
     files = {"/" + p.name: p.read_bytes() for p in (tmp_path / "mirror" / "mnist").iterdir()}
-    s = _RangeServer(files)
+    s = _LoopbackServer(files)
     try:
         monkeypatch.setattr(fetch, "MNIST_BASE_URL", s.url + "/")
         monkeypatch.setattr(fetch, "MNIST_MD5",
@@ -586,7 +576,7 @@ def test_fetch_text8_end_to_end_checks_the_size_and_the_questions(tmp_path):
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("text8", " anarchism originated as a term of abuse")
     questions = b": capital-common-countries\nAthens Greece Baghdad Iraq\n"
-    s = _RangeServer({"/text8.zip": archive.getvalue(), "/q.txt": questions})
+    s = _LoopbackServer({"/text8.zip": archive.getvalue(), "/q.txt": questions})
     root = tmp_path / "datasets"
     root.mkdir()
     try:
@@ -594,7 +584,7 @@ def test_fetch_text8_end_to_end_checks_the_size_and_the_questions(tmp_path):
                        questions_md5=hashlib.md5(questions).hexdigest(), quiet=True)
         with pytest.raises(fetch.FetchError, match="bytes, expected 5"):
             fetch.fetch_text8(root, size=5, **options)
-        assert not (root / "text8.zip.part").exists() and not text8_available(root)
+        assert list(root.iterdir()) == [] and not text8_available(root)
         fetch.fetch_text8(root, size=len(archive.getvalue()), **options)
         assert load_text8(root)[:3] == ["anarchism", "originated", "as"]
         assert text8_available(root)
