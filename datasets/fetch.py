@@ -20,6 +20,8 @@ from pathlib import Path
 import pooch
 import requests
 
+from dlscratch.data.files import data_root
+
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
@@ -47,13 +49,6 @@ ANALOGY_FILENAME = "questions-words.txt"
 
 class FetchError(Exception):
     """A download failed, its checksum did not match, or an archive lacked the expected files."""
-
-
-def default_root():
-    """The datasets directory: $DLSCRATCH_DATA if set, else the folder holding this script."""
-    if os.environ.get("DLSCRATCH_DATA"):
-        return Path(os.environ["DLSCRATCH_DATA"]).expanduser()
-    return Path(__file__).resolve().parent
 
 
 def _say(message, quiet):
@@ -183,7 +178,7 @@ def main(argv=None):
     unknown = [name for name in args.names if name not in FETCHERS]
     if unknown:
         parser.error(f"unknown dataset {', '.join(unknown)}; choose from {', '.join(FETCHERS)}")
-    root = args.root if args.root is not None else default_root()
+    root = data_root(args.root)
     root.mkdir(parents=True, exist_ok=True)
     for name in args.names or sorted(FETCHERS):
         try:
