@@ -1,9 +1,12 @@
-"""Solution fences: find `### BEGIN SOLUTION` / `### END SOLUTION` regions and turn them into stubs."""
+"""Solution fences: find `### BEGIN SOLUTION` / `### END SOLUTION` regions (in code) and
+`<!-- BEGIN ANSWER -->` / `<!-- END ANSWER -->` regions (the answers to a notebook's questions, in
+markdown) and turn them into stubs."""
 import ast
 import re
 from dataclasses import dataclass
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+ANSWER_BEGIN, ANSWER_END = "<!-- BEGIN ANSWER -->", "<!-- END ANSWER -->"
 EXERCISE_LINE = re.compile(r"^\s*# exercise: (\S+)\s*$")
 
 
@@ -18,27 +21,33 @@ class Region:
     indent: str       # the BEGIN marker's indentation, used for the stub
 
 
-def find_regions(lines, where):
+def find_regions(lines, where, begin=BEGIN, end=END):
     """The fenced regions of a list of lines, in order; FenceError on any malformed marker."""
+    opening, closing = (marker.strip("#<!-> ") for marker in (begin, end))
     regions, open_at = [], None
     for i, line in enumerate(lines):
         marker = line.strip()
-        if marker == BEGIN:
+        if marker == begin:
             if open_at is not None:
-                raise FenceError(f"{where}:{i + 1}: BEGIN SOLUTION inside the region opened at "
+                raise FenceError(f"{where}:{i + 1}: {opening} inside the region opened at "
                                  f"line {open_at + 1} (fences cannot nest)")
             open_at = i
-        elif marker == END:
+        elif marker == end:
             if open_at is None:
-                raise FenceError(f"{where}:{i + 1}: END SOLUTION without a BEGIN SOLUTION before it")
+                raise FenceError(f"{where}:{i + 1}: {closing} without a {opening} before it")
             indent = lines[open_at][:len(lines[open_at]) - len(lines[open_at].lstrip())]
             regions.append(Region(open_at, i, indent))
             open_at = None
-        elif BEGIN in line or END in line:
+        elif begin in line or end in line:
             raise FenceError(f"{where}:{i + 1}: a solution marker must stand alone on its line")
     if open_at is not None:
-        raise FenceError(f"{where}:{open_at + 1}: BEGIN SOLUTION is never closed")
+        raise FenceError(f"{where}:{open_at + 1}: {opening} is never closed")
     return regions
+
+
+def find_answers(lines, where):
+    """The answer regions of a markdown cell's lines (`<!-- BEGIN ANSWER -->` ... `END ANSWER`)."""
+    return find_regions(lines, where, ANSWER_BEGIN, ANSWER_END)
 
 
 def solution_lines(lines, regions):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import nbformat
 
-from .fences import (EXERCISE_LINE, FenceError, find_regions, functions_by_line, raise_line,
-                     replace_regions, strip_markers)
+from .fences import (EXERCISE_LINE, FenceError, find_answers, find_regions, functions_by_line,
+                     raise_line, replace_regions, strip_markers)
 
 ROOT = Path(__file__).resolve().parent.parent
 # what stays in the instructors' repository
@@ -24,7 +24,9 @@ INSTRUCTOR_ONLY = (".ci/", "assignment/", "tests/test_assignment.py", "tests/tes
 # ...except the registry, which the students' notebooks and test summary read too
 REGISTRY = "assignment/exercises.py"
 SHIPPED = ("assignment/__init__.py", REGISTRY)
-KEEP_OUTPUT_TAG = "keep_output"
+# what the release puts where a cell's outputs come from the solved course, and where an answer was
+REFERENCE_LABEL = "[reference output of the solved course: running this cell replaces it]\n"
+ANSWER_PLACEHOLDER = "*Your answer here (double-click to edit).*"
 
 
 def load_registry(root):
@@ -86,28 +88,28 @@ class Release:
         return "\n".join(replace_regions(lines, regions, stub))
 
     def notebook(self, text, rel):
-        """The student version of a notebook: stubbed solution cells, solution outputs cleared."""
+        """The student version of a notebook: stubbed solution cells with their outputs cleared,
+        emptied answers, and the other cells' outputs kept, labelled as reference outputs."""
         nb = nbformat.reads(text, as_version=4)
         for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "markdown":
+                cell.source = _empty_answers(cell.source, f"{rel}: cell {index}, line")
             if cell.cell_type != "code":
                 continue
             lines = cell.source.split("\n")
             regions = find_regions(lines, f"{rel}: cell {index}, line")
-            solved = False
-            if regions:
-                exercise = self._cell_exercise(lines, rel, index)
-                solved = exercise.id in self.keep
-                if solved:
-                    cell.source = "\n".join(strip_markers(lines, regions))
-                else:
-                    what = f"complete this cell of {Path(rel).stem}"
-                    cell.source = "\n".join(replace_regions(lines, regions, lambda r: [
-                        f"{r.indent}# YOUR CODE HERE", raise_line(r.indent, exercise.id, what)]))
-            if not solved and not _shows_only_the_task(cell):
-                cell.outputs = []
-                # nbval refuses a cell that has outputs but no execution count, so a cell
-                # whose outputs stay keeps its count
-                cell.execution_count = None
+            if not regions:
+                cell.outputs = _as_reference(cell)
+                continue
+            exercise = self._cell_exercise(lines, rel, index)
+            if exercise.id in self.keep:
+                cell.source = "\n".join(strip_markers(lines, regions))
+                continue
+            what = f"complete this cell of {Path(rel).stem}"
+            cell.source = "\n".join(replace_regions(lines, regions, lambda r: [
+                f"{r.indent}# YOUR CODE HERE", raise_line(r.indent, exercise.id, what)]))
+            cell.outputs = []           # what the solution printed would give it away
+            cell.execution_count = None
         return nbformat.writes(nb)
 
     def _cell_exercise(self, lines, rel, index):
@@ -131,10 +133,20 @@ class Release:
                              + ", ".join(missing))
 
 
-def _shows_only_the_task(cell):
-    """Whether a cell's outputs may stay: expected values checked by nbval, or tagged to keep."""
-    return ("NBVAL_CHECK_OUTPUT" in cell.source
-            or KEEP_OUTPUT_TAG in cell.get("metadata", {}).get("tags", []))
+def _empty_answers(source, where):
+    """A markdown cell's source with each fenced answer replaced by a place for the student's."""
+    lines = source.split("\n")
+    regions = find_answers(lines, where)
+    return "\n".join(replace_regions(lines, regions, lambda r: [ANSWER_PLACEHOLDER]))
+
+
+def _as_reference(cell):
+    """A cell's outputs as the student sees them: expected values checked by nbval as they are;
+    anything else under a line saying it is the solved course's output; errors dropped."""
+    outputs = [o for o in cell.outputs if o.output_type != "error"]
+    if not outputs or "NBVAL_CHECK_OUTPUT" in cell.source:
+        return outputs
+    return [nbformat.v4.new_output("stream", name="stdout", text=REFERENCE_LABEL)] + outputs
 
 
 def student_readme(root, exercises):

@@ -145,7 +145,7 @@ def test_dropout_backward_is_mask_over_p(rng):
     assert 0 < kept.mean() < 1
     dout = rng.standard_normal(out.shape)
     dx = L.dropout_backward(dout, cache)
-    # torch's dropout draws its own mask, so use ours in a torch expression: out = x * mask / p
+    # torch's dropout draws its own mask, so the torch reference applies the mask we drew
     tx = t(x)
     tout = tx * torch.tensor(kept) / p
     (gx,) = torch_grads(tout, dout, tx)

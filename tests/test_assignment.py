@@ -1,6 +1,7 @@
 """Assignment mode: fences, the student release, and an honest grader (instructors only).
 
 The grader against hostile submissions is tests/test_grader_attacks.py."""
+import ast
 import contextlib
 import io
 import json
@@ -17,7 +18,8 @@ import pytest
 from assignment import grade as grader
 from assignment import release, sandbox
 from assignment.probes import CASES
-from assignment.fences import BEGIN, END, FenceError, find_regions
+from assignment.fences import (ANSWER_BEGIN, ANSWER_END, BEGIN, END, FenceError, find_answers,
+                               find_regions)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,6 +126,41 @@ def test_release_rejects_malformed_fences_with_file_and_line(tmp_path):
         release.build(tmp_path / "student", root=repo)
 
 
+def test_release_empties_answers_and_keeps_other_outputs_as_labelled_references(tmp_path):
+    repo = small_repository(tmp_path / "repo")
+    path = repo / "notebooks" / "01_intro.ipynb"
+    notebook = nbformat.read(path, 4)
+    given = nbformat.v4.new_code_cell("print(double(2))", execution_count=3, outputs=[
+        nbformat.v4.new_output("stream", text="4\n"),
+        nbformat.v4.new_output("error", ename="E", evalue="", traceback=["return 2 * x"])])
+    checked = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(1)", execution_count=4,
+                                        outputs=[nbformat.v4.new_output("stream", text="1\n")])
+    notebook.cells += [
+        nbformat.v4.new_markdown_cell("**Question.** Why twice?"),
+        nbformat.v4.new_markdown_cell(f"**Answer.**\n{ANSWER_BEGIN}\nBecause 2 * x doubles.\n"
+                                      f"{ANSWER_END}\nSee also notebook 02."),
+        given, checked]
+    nbformat.write(notebook, path)
+    release.build(tmp_path / "student", root=repo)
+    cells = nbformat.read(tmp_path / "student" / "notebooks" / "01_intro.ipynb", 4).cells
+    assert cells[0].outputs == []                                  # the solved cell's output
+    assert cells[1].source == "**Question.** Why twice?"
+    assert cells[2].source == f"**Answer.**\n{release.ANSWER_PLACEHOLDER}\nSee also notebook 02."
+    assert [o.get("text") for o in cells[3].outputs] == [release.REFERENCE_LABEL, "4\n"]
+    assert cells[3].execution_count == 3                           # the error output is gone
+    assert cells[4].outputs == checked.outputs and cells[4].execution_count == 4
+
+
+def test_release_rejects_an_unclosed_answer_with_cell_and_line(tmp_path):
+    repo = small_repository(tmp_path / "repo")
+    path = repo / "notebooks" / "01_intro.ipynb"
+    notebook = nbformat.read(path, 4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell(f"**Answer.**\n{ANSWER_BEGIN}\nhalf"))
+    nbformat.write(notebook, path)
+    with pytest.raises(FenceError, match=r"01_intro.ipynb: cell 1, line:2: BEGIN ANSWER is never closed"):
+        release.build(tmp_path / "student", root=repo)
+
+
 # ------------------------------------------------------------------------------------------------
 # The real release of this repository
 # ------------------------------------------------------------------------------------------------
@@ -136,38 +173,68 @@ def student(tmp_path_factory):
 
 
 def solution_only_lines():
-    """Every line written inside a solution fence that appears nowhere outside one."""
+    """Every line written inside a solution fence or an answer that appears nowhere outside one."""
     inside, outside = set(), set()
     for rel in release.repository_files(ROOT):
         path = ROOT / rel
         if release.instructor_only(rel):
             continue
         if rel.endswith(".py"):
-            chunks = [path.read_text().split("\n")]
+            chunks = [(path.read_text().split("\n"), find_regions)]
         elif rel.endswith(".ipynb"):
-            chunks = [c.source.split("\n") for c in nbformat.read(path, 4).cells]
+            chunks = [(c.source.split("\n"), find_answers if c.cell_type == "markdown" else find_regions)
+                      for c in nbformat.read(path, 4).cells]
         else:
             continue
-        for lines in chunks:
-            regions = find_regions(lines, rel)
-            fenced = {i for r in regions for i in range(r.begin, r.end + 1)}
+        for lines, find in chunks:
+            fenced = {i for r in find(lines, rel) for i in range(r.begin, r.end + 1)}
             for i, line in enumerate(lines):
                 (inside if i in fenced else outside).add(line.strip())
-    return {line for line in inside - outside if len(line) > 3 and line not in (BEGIN, END)}
+    markers = (BEGIN, END, ANSWER_BEGIN, ANSWER_END)
+    return {line for line in inside - outside if len(line) > 3 and line not in markers}
+
+
+def _comment(line):
+    """The comment part of a line of Python ('' if it has none; a '#' in a string may cut early)."""
+    return line.split("#", 1)[1].strip() if "#" in line else ""
+
+
+def what_a_student_reads(path):
+    """(code lines, prose) of a released file: prose is its comments, docstrings, markdown and
+    notebook outputs, where a solution could hide in other words than a line of code."""
+    text = path.read_text()
+    if path.suffix == ".py":
+        tree = ast.parse(text)
+        docstrings = [ast.get_docstring(node) or "" for node in ast.walk(tree) if isinstance(
+            node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))]
+        return text.split("\n"), [_comment(line) for line in text.split("\n")] + docstrings
+    if path.suffix != ".ipynb":
+        return text.split("\n"), [text]
+    code, prose = [], []
+    for cell in nbformat.read(path, 4).cells:
+        if cell.cell_type != "code":
+            prose.append(cell.source)
+            continue
+        code += cell.source.split("\n")
+        prose += [_comment(line) for line in cell.source.split("\n")]
+        for output in cell.get("outputs", []):
+            prose += [output.get("text", ""), output.get("data", {}).get("text/plain", "")]
+    return code, prose
 
 
 def test_nothing_of_a_solution_survives_the_release(student):
     secrets = solution_only_lines()
     assert len(secrets) > 100, "the solution fences should hold the course's code"
+    # a formula long enough to be one, anywhere in the prose: `dx = dout @ w.T` in a comment too
+    formulas = {line for line in secrets if len(line) >= 12}
     leaks = []
     for path in student.rglob("*"):
         if path.is_file() and path.suffix in (".py", ".ipynb", ".md", ".txt", ".toml", ".yml"):
-            text = path.read_text()
-            lines = ([c.source for c in nbformat.read(path, 4).cells] if path.suffix == ".ipynb"
-                     else [text])
-            content = {line.strip() for chunk in lines for line in chunk.split("\n")}
-            leaks += [f"{path.relative_to(student)}: {line}" for line in secrets & content]
-    assert not leaks, "solution lines found in the release:\n" + "\n".join(leaks[:20])
+            code, prose = what_a_student_reads(path)
+            found = secrets & {line.strip() for line in code}
+            found |= {f for f in formulas for text in prose if f in text}
+            leaks += [f"{path.relative_to(student)}: {line}" for line in sorted(found)]
+    assert not leaks, "solution lines found in the release:\n" + "\n".join(leaks[:40])
 
 
 def test_release_is_complete_and_every_python_file_compiles(student):
