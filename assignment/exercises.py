@@ -50,6 +50,11 @@ EXERCISES = (
     Exercise("solver_step", "01_fully_connected_nets", 10,
              code("dlscratch/solver.py", "Solver._update_parameter"),
              requires=("sgd",)),
+    Exercise("initial_loss", "01_fully_connected_nets", 5,
+             ("notebooks/01_fully_connected_nets.ipynb",)),
+    Exercise("two_layer_net", "01_fully_connected_nets", 10,
+             ("notebooks/01_fully_connected_nets.ipynb",),
+             requires=("affine", "relu", "softmax_loss")),
     # --- 02_optimizers ---
     Exercise("sgd", "02_optimizers", 5, code("dlscratch/optimizations.py", "sgd")),
     Exercise("momentum", "02_optimizers", 10,

@@ -14,6 +14,24 @@ def rel_error(x, y):
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
+def feedback(what, got, expected, tolerance=1e-7, hint=""):
+    """Print PASS with the relative error of `got` against `expected`, or print FAIL and raise an
+    AssertionError that carries `hint`: the check after a notebook exercise. -> the error."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        error, measured = float("inf"), f"shape {got.shape}, expected {expected.shape}"
+    else:
+        error = rel_error(got, expected)
+        measured = f"relative error {error:.1e}"
+    if error < tolerance:
+        print(f"PASS  {what}: {measured} (needs < {tolerance:.0e})")
+        return error
+    message = f"FAIL  {what}: {measured} (needs < {tolerance:.0e})"
+    message += f"\n  hint: {hint}" if hint else ""
+    print(message)
+    raise AssertionError(message)
+
+
 def _centred_difference(f, x, index, h):
     """(f(x + h e_i) - f(x - h e_i)) / 2h for the unit vector e_i at `index`; x is restored."""
     original = x[index]

@@ -31,6 +31,47 @@ def exercise_namespace(notebook, exercise, setup):
     return namespace
 
 
+def _notebook_01(exercise):
+    """The names defined by notebook 01's cells of `exercise`, run after numpy and the layers."""
+    return exercise_namespace("01_fully_connected_nets", exercise,
+                              "import numpy as np\nfrom dlscratch import layers")
+
+
+def _initial_losses(counts):
+    expected = _notebook_01("initial_loss")["expected_initial_losses"]
+    return {"losses": np.array([expected(int(c)) for c in counts], dtype=np.float64)}
+
+
+@probe("initial_loss")
+def initial_losses_for_two_classes(rng):
+    return _initial_losses([2])
+
+
+@probe("initial_loss")
+def initial_losses_for_many_class_counts(rng):
+    return _initial_losses(rng.integers(3, 1000, size=4))
+
+
+def _two_layer(rng, reg):
+    N, D, H, C = (int(n) for n in rng.integers(2, 9, size=4))
+    X, y = rng.standard_normal((N, D)), rng.integers(C, size=N)
+    params = {"W1": rng.standard_normal((D, H)), "b1": rng.standard_normal(H),
+              "W2": rng.standard_normal((H, C)), "b2": rng.standard_normal(C)}
+    loss, grads = _notebook_01("two_layer_net")["two_layer_net"](X, y, params, reg=reg)
+    return {"loss": np.asarray(loss, dtype=np.float64),
+            **{f"d{name}": np.asarray(grads[name]) for name in params}}
+
+
+@probe("two_layer_net")
+def two_layer_net_without_a_penalty(rng):
+    return _two_layer(rng, 0.0)
+
+
+@probe("two_layer_net")
+def two_layer_net_with_a_penalty(rng):
+    return _two_layer(rng, float(rng.uniform(0.1, 2.0)))
+
+
 def _plain_rule(learning_rate):
     """Plain gradient descent written here, so the valley path does not depend on another exercise."""
     def rule(w, dw, config):
