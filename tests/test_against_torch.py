@@ -81,7 +81,8 @@ def test_svm_loss_vs_torch_hinge(rng):
     assert close(dx, gx)
 
 
-def test_batchnorm_train_vs_torch(rng):
+@pytest.mark.parametrize("backward", [L.batchnorm_backward, L.batchnorm_backward_alt])
+def test_batchnorm_train_vs_torch(rng, backward):
     N, D = 10, 4
     x = rng.standard_normal((N, D)) * 3 + 1
     gamma, beta = rng.standard_normal(D) + 1.5, rng.standard_normal(D)
@@ -90,7 +91,7 @@ def test_batchnorm_train_vs_torch(rng):
           "running_mean": rm0.copy(), "running_var": rv0.copy()}
     out, cache = L.batchnorm_forward(x, gamma, beta, bn)
     dout = rng.standard_normal(out.shape)
-    dx, dgamma, dbeta = L.batchnorm_backward(dout, cache)
+    dx, dgamma, dbeta = backward(dout, cache)
 
     tx, tg, tb = t(x), t(gamma), t(beta)
     trm, trv = torch.tensor(rm0), torch.tensor(rv0)
@@ -108,14 +109,15 @@ def test_batchnorm_train_vs_torch(rng):
     assert rel_error(bn["running_var"], n(trv)) > 1e-3  # so it really is not torch's value
 
 
-def test_batchnorm_test_mode_vs_torch(rng):
+@pytest.mark.parametrize("backward", [L.batchnorm_backward, L.batchnorm_backward_alt])
+def test_batchnorm_test_mode_vs_torch(rng, backward):
     N, D = 6, 3
     x, gamma, beta = rng.standard_normal((N, D)), rng.standard_normal(D), rng.standard_normal(D)
     rm, rv = rng.standard_normal(D), rng.random(D) + 0.5
     bn = {"mode": "test", "running_mean": rm.copy(), "running_var": rv.copy()}
     out, cache = L.batchnorm_forward(x, gamma, beta, bn)
     dout = rng.standard_normal(out.shape)
-    dx, dgamma, dbeta = L.batchnorm_backward(dout, cache)
+    dx, dgamma, dbeta = backward(dout, cache)
     tx, tg, tb = t(x), t(gamma), t(beta)
     tout = F.batch_norm(tx, torch.tensor(rm), torch.tensor(rv), tg, tb, training=False, eps=1e-5)
     gx, gg, gb = torch_grads(tout, dout, tx, tg, tb)

@@ -256,6 +256,20 @@ def test_batchnorm_test_mode_uses_running_statistics():
     np.testing.assert_allclose(out0, out[:1], rtol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["train", "test"])
+def test_batchnorm_backward_alt_equals_the_graph_version(rng, dtype, mode):
+    x = (3 * rng.standard_normal((16, 5)) + 1).astype(dtype)
+    gamma, beta = (rng.standard_normal(5) + 1).astype(dtype), rng.standard_normal(5).astype(dtype)
+    bn = {"mode": mode, "running_mean": np.full(5, 0.5, dtype), "running_var": np.full(5, 2.0, dtype)}
+    out, cache = L.batchnorm_forward(x, gamma, beta, bn)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    graph, closed = L.batchnorm_backward(dout, cache), L.batchnorm_backward_alt(dout, cache)
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    for a, b in zip(graph, closed):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+
+
 def test_batchnorm_bad_mode():
     x = np.ones((2, 3))
     with pytest.raises(ValueError, match="mode"):

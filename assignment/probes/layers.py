@@ -163,6 +163,22 @@ def batchnorm_test_mode_uses_the_running_statistics(rng):
                             _norm_inputs(rng, np.float64), bn_param)
 
 
+@probe("batchnorm_alt")
+def batchnorm_alt_in_training_mode(rng):
+    L = _layers()
+    return forward_backward(rng, L.batchnorm_forward, L.batchnorm_backward_alt,
+                            _norm_inputs(rng, np.float64, N=9, D=5), {"mode": "train"})
+
+
+@probe("batchnorm_alt")
+def batchnorm_alt_in_test_mode_keeps_float32(rng):
+    L = _layers()
+    bn_param = {"mode": "test", "running_mean": randn(rng, 4, dtype=np.float32),
+                "running_var": (rng.random(4) + 0.5).astype(np.float32)}
+    return forward_backward(rng, L.batchnorm_forward, L.batchnorm_backward_alt,
+                            _norm_inputs(rng, np.float32), bn_param)
+
+
 @probe("normalization")
 def layernorm_float64(rng):
     L = _layers()

@@ -72,6 +72,45 @@ def two_layer_net_with_a_penalty(rng):
     return _two_layer(rng, float(rng.uniform(0.1, 2.0)))
 
 
+def _notebook_03(exercise, function):
+    """Notebook 03's function `function`, from its cells of `exercise` run after numpy."""
+    return exercise_namespace("03_normalization_and_dropout", exercise, "import numpy as np")[function]
+
+
+@probe("mc_dropout")
+def mc_dropout_of_one_mask(rng):
+    x, W = rng.standard_normal((4, 6)), rng.standard_normal((6, 3))
+    seed = int(rng.integers(1 << 30))
+    average = _notebook_03("mc_dropout", "mc_dropout_average")
+    return {"average": np.asarray(average(x, W, 0.6, 1, np.random.default_rng(seed)))}
+
+
+@probe("mc_dropout")
+def mc_dropout_of_many_masks(rng):
+    x, W = rng.standard_normal((5, 7)), rng.standard_normal((7, 2))
+    p, seed = float(rng.uniform(0.2, 0.9)), int(rng.integers(1 << 30))
+    average = _notebook_03("mc_dropout", "mc_dropout_average")
+    return {"average": np.asarray(average(x, W, p, 37, np.random.default_rng(seed)))}
+
+
+def _activation_stds(rng, normalize):
+    sizes = [int(n) for n in rng.integers(3, 12, size=4)]
+    X = rng.standard_normal((16, sizes[0])) * 2 + 0.5
+    weights = [rng.standard_normal((a, b)) / np.sqrt(a) for a, b in zip(sizes, sizes[1:])]
+    stds = _notebook_03("activation_stds", "activation_stds")
+    return {"stds": np.asarray(stds(X, weights, normalize), dtype=np.float64)}
+
+
+@probe("activation_stds")
+def activation_stds_plain(rng):
+    return _activation_stds(rng, False)
+
+
+@probe("activation_stds")
+def activation_stds_standardised(rng):
+    return _activation_stds(rng, True)
+
+
 def _plain_rule(learning_rate):
     """Plain gradient descent written here, so the valley path does not depend on another exercise."""
     def rule(w, dw, config):

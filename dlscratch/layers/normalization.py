@@ -12,7 +12,8 @@ from .._validate import require_arrays, require_dout, require_mode
 
 __all__ = [
     "standardize", "standardize_backward",
-    "batchnorm_forward", "batchnorm_backward", "layernorm_forward", "layernorm_backward",
+    "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
+    "layernorm_forward", "layernorm_backward",
     "spatial_batchnorm_forward", "spatial_batchnorm_backward", "spatial_groupnorm_forward",
     "spatial_groupnorm_backward",
 ]
@@ -74,7 +75,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 
 
 def batchnorm_backward(dout, cache):
-    """Gradients of batchnorm_forward: dout (N, D) -> dx (N, D), dgamma (D,), dbeta (D,)."""
+    """Gradients of batchnorm_forward, node by node back through its graph:
+    dout (N, D) -> dx (N, D), dgamma (D,), dbeta (D,)."""
     mode, xhat, gamma, std = cache
     require_dout("batchnorm_backward", dout, xhat.shape)
     ### BEGIN SOLUTION
@@ -82,9 +84,32 @@ def batchnorm_backward(dout, cache):
     dgamma = (dout * xhat).sum(axis=0)
     dxhat = dout * gamma
     if mode == "train":
-        dx = standardize_backward(dxhat, xhat, std, axis=0)
+        N = dout.shape[0]
+        centered = xhat * std                             # x - mu, recovered from the cache
+        dcentered = dxhat / std                           # xhat = centered / std
+        dstd = -(dxhat * centered).sum(axis=0) / (std * std)
+        dvar = dstd / (2 * std)                           # std = sqrt(var + eps)
+        dcentered = dcentered + 2 * centered * dvar / N   # var = mean(centered ** 2)
+        dx = dcentered - dcentered.mean(axis=0)           # centered = x - mean(x)
     else:  # the running statistics are constants
         dx = dxhat / std
+    ### END SOLUTION
+    return dx, dgamma, dbeta
+
+
+def batchnorm_backward_alt(dout, cache):
+    """The gradients of batchnorm_backward from their simplified closed form:
+    dout (N, D) -> dx (N, D), dgamma (D,), dbeta (D,)."""
+    mode, xhat, gamma, std = cache
+    require_dout("batchnorm_backward_alt", dout, xhat.shape)
+    ### BEGIN SOLUTION
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * xhat).sum(axis=0)
+    if mode == "train":
+        N = dout.shape[0]
+        dx = gamma / (N * std) * (N * dout - dbeta - xhat * dgamma)
+    else:
+        dx = dout * gamma / std
     ### END SOLUTION
     return dx, dgamma, dbeta
 
