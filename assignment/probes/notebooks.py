@@ -111,6 +111,45 @@ def activation_stds_standardised(rng):
     return _activation_stds(rng, True)
 
 
+def _notebook_04(exercise, function):
+    """Notebook 04's function `function`, from its cells of `exercise` run after the layers."""
+    return exercise_namespace("04_convolutional_nets", exercise,
+                              "import numpy as np\nfrom dlscratch import layers")[function]
+
+
+def _conv_dx(rng, K, pad):
+    C, F = (int(n) for n in rng.integers(1, 4, size=2))
+    size = int(rng.integers(K, K + 5))
+    dout = rng.standard_normal((2, F, size + 2 * pad - K + 1, size + 2 * pad - K + 1))
+    w = rng.standard_normal((F, C, K, K))
+    return {"dx": np.asarray(_notebook_04("conv_dx_full", "conv_dx_as_convolution")(dout, w, pad))}
+
+
+@probe("conv_dx_full")
+def conv_dx_full_3x3_same_padding(rng):
+    return _conv_dx(rng, 3, 1)
+
+
+@probe("conv_dx_full")
+def conv_dx_full_other_sizes(rng):
+    K = int(rng.choice([1, 2, 4, 5]))
+    return _conv_dx(rng, K, int(rng.integers(0, K)))
+
+
+@probe("receptive_field")
+def receptive_field_of_one_layer(rng):
+    window, stride = (int(n) for n in rng.integers(1, 8, size=2))
+    field = _notebook_04("receptive_field", "receptive_field")([(window, stride)])
+    return {"field": np.array(field, dtype=np.int64)}
+
+
+@probe("receptive_field")
+def receptive_field_of_a_stack(rng):
+    specs = [(int(k), int(s)) for k, s in zip(rng.integers(1, 6, size=5), rng.integers(1, 4, size=5))]
+    field = _notebook_04("receptive_field", "receptive_field")(specs)
+    return {"field": np.array(field, dtype=np.int64)}
+
+
 def _plain_rule(learning_rate):
     """Plain gradient descent written here, so the valley path does not depend on another exercise."""
     def rule(w, dw, config):
