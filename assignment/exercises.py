@@ -63,6 +63,7 @@ EXERCISES = (
              code("dlscratch/optimizations.py", "adagrad", "rmsprop")),
     Exercise("adam", "02_optimizers", 10,
              code("dlscratch/optimizations.py", "adam", "adamw")),
+    Exercise("moving_average", "02_optimizers", 5, ("notebooks/02_optimizers.ipynb",)),
     Exercise("valley_path", "02_optimizers", 5,
              ("notebooks/02_optimizers.ipynb",),
              requires=("sgd", "momentum", "adagrad_rmsprop", "adam", "fc_net", "solver_step")),

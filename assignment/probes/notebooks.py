@@ -150,6 +150,23 @@ def receptive_field_of_a_stack(rng):
     return {"field": np.array(field, dtype=np.int64)}
 
 
+def _moving_averages(rng, shape, beta):
+    values = rng.standard_normal(shape) + 2
+    averages = exercise_namespace("02_optimizers", "moving_average", "import numpy as np")
+    raw, corrected = averages["moving_averages"](values, beta)
+    return {"raw": np.asarray(raw), "corrected": np.asarray(corrected)}
+
+
+@probe("moving_average")
+def moving_averages_of_a_series(rng):
+    return _moving_averages(rng, (int(rng.integers(1, 30)),), float(rng.uniform(0.5, 0.99)))
+
+
+@probe("moving_average")
+def moving_averages_of_arrays(rng):
+    return _moving_averages(rng, (12, 3, 2), 0.9)
+
+
 def _plain_rule(learning_rate):
     """Plain gradient descent written here, so the valley path does not depend on another exercise."""
     def rule(w, dw, config):
