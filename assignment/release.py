@@ -26,6 +26,8 @@ REGISTRY = "assignment/exercises.py"
 SHIPPED = ("assignment/__init__.py", REGISTRY)
 # what the release puts where a cell's outputs come from the solved course, and where an answer was
 REFERENCE_LABEL = "[reference output of the solved course: running this cell replaces it]\n"
+# a cell tagged so keeps no output in the release: what it prints would give an exercise away
+SOLUTION_OUTPUT_TAG = "solution_output"
 ANSWER_PLACEHOLDER = "*Your answer here (double-click to edit).*"
 
 
@@ -100,6 +102,8 @@ class Release:
             regions = find_regions(lines, f"{rel}: cell {index}, line")
             if not regions:
                 cell.outputs = _as_reference(cell)
+                if not cell.outputs:
+                    cell.execution_count = None
                 continue
             exercise = self._cell_exercise(lines, rel, index)
             if exercise.id in self.keep:
@@ -141,9 +145,12 @@ def _empty_answers(source, where):
 
 
 def _as_reference(cell):
-    """A cell's outputs as the student sees them: expected values checked by nbval as they are;
-    anything else under a line saying it is the solved course's output; errors dropped."""
+    """A cell's outputs as the student sees them: none if tagged solution_output; expected values
+    checked by nbval as they are; anything else under a line saying it is the solved course's
+    output; errors dropped."""
     outputs = [o for o in cell.outputs if o.output_type != "error"]
+    if SOLUTION_OUTPUT_TAG in cell.get("metadata", {}).get("tags", []):
+        return []
     if not outputs or "NBVAL_CHECK_OUTPUT" in cell.source:
         return outputs
     return [nbformat.v4.new_output("stream", name="stdout", text=REFERENCE_LABEL)] + outputs

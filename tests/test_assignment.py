@@ -139,7 +139,10 @@ def test_release_empties_answers_and_keeps_other_outputs_as_labelled_references(
         nbformat.v4.new_markdown_cell("**Question.** Why twice?"),
         nbformat.v4.new_markdown_cell(f"**Answer.**\n{ANSWER_BEGIN}\nBecause 2 * x doubles.\n"
                                       f"{ANSWER_END}\nSee also notebook 02."),
-        given, checked]
+        given, checked,
+        nbformat.v4.new_code_cell("print(double(21))", execution_count=5,
+                                  metadata={"tags": [release.SOLUTION_OUTPUT_TAG]},
+                                  outputs=[nbformat.v4.new_output("stream", text="42\n")])]
     nbformat.write(notebook, path)
     release.build(tmp_path / "student", root=repo)
     cells = nbformat.read(tmp_path / "student" / "notebooks" / "01_intro.ipynb", 4).cells
@@ -149,6 +152,7 @@ def test_release_empties_answers_and_keeps_other_outputs_as_labelled_references(
     assert [o.get("text") for o in cells[3].outputs] == [release.REFERENCE_LABEL, "4\n"]
     assert cells[3].execution_count == 3                           # the error output is gone
     assert cells[4].outputs == checked.outputs and cells[4].execution_count == 4
+    assert cells[5].outputs == [] and cells[5].execution_count is None   # it would give 42 away
 
 
 def test_release_rejects_an_unclosed_answer_with_cell_and_line(tmp_path):
