@@ -16,7 +16,8 @@ def rel_error(x, y):
 
 def feedback(what, got, expected, tolerance=1e-7, hint=""):
     """Print PASS with the relative error of `got` against `expected`, or print FAIL and raise an
-    AssertionError that carries `hint`: the check after a notebook exercise. -> the error."""
+    AssertionError that carries `hint`: the check after a notebook exercise (returns None, so a
+    notebook cell that ends with it shows only the printed line)."""
     got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if got.shape != expected.shape:
         error, measured = float("inf"), f"shape {got.shape}, expected {expected.shape}"
@@ -25,7 +26,7 @@ def feedback(what, got, expected, tolerance=1e-7, hint=""):
         measured = f"relative error {error:.1e}"
     if error < tolerance:
         print(f"PASS  {what}: {measured} (needs < {tolerance:.0e})")
-        return error
+        return
     message = f"FAIL  {what}: {measured} (needs < {tolerance:.0e})"
     message += f"\n  hint: {hint}" if hint else ""
     print(message)

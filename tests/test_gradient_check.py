@@ -6,8 +6,7 @@ from dlscratch.gradient_check import feedback
 
 
 def test_feedback_passes_and_prints_the_measured_error(capsys):
-    error = feedback("dx", np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-9]))
-    assert 0 < error < 1e-9
+    assert feedback("dx", np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-9])) is None
     assert capsys.readouterr().out == "PASS  dx: relative error 2.5e-10 (needs < 1e-07)\n"
 
 

@@ -167,6 +167,120 @@ def moving_averages_of_arrays(rng):
     return _moving_averages(rng, (12, 3, 2), 0.9)
 
 
+def _notebook_05(exercise, function):
+    """Notebook 05's function `function`, from its cells of `exercise` run after numpy."""
+    return exercise_namespace("05_recurrent_nets", exercise, "import numpy as np")[function]
+
+
+def _bptt(rng, T):
+    N, H = 3, int(rng.integers(2, 7))
+    h = np.tanh(rng.standard_normal((N, T, H)))
+    Wh = rng.standard_normal((H, H)) / np.sqrt(H)
+    grads = _notebook_05("bptt", "backprop_through_time")(rng.standard_normal((N, H)), h, Wh)
+    return {"grads": np.asarray(grads, dtype=np.float64)}
+
+
+@probe("bptt")
+def bptt_over_one_step(rng):
+    return _bptt(rng, 1)
+
+
+@probe("bptt")
+def bptt_over_many_steps(rng):
+    return _bptt(rng, int(rng.integers(5, 20)))
+
+
+@probe("entropy")
+def entropy_of_random_distributions(rng):
+    p = rng.dirichlet(np.ones(int(rng.integers(2, 12))), size=(4, 3))
+    return {"bits": np.asarray(_notebook_05("entropy", "entropy_bits")(p), dtype=np.float64)}
+
+
+@probe("entropy")
+def entropy_with_zero_probabilities(rng):
+    p = rng.dirichlet(np.ones(6), size=5)
+    p[:, :2] = 0.0
+    p /= p.sum(axis=1, keepdims=True)
+    p[0] = np.eye(6)[int(rng.integers(6))]
+    return {"bits": np.asarray(_notebook_05("entropy", "entropy_bits")(p), dtype=np.float64)}
+
+
+def _notebook_06(exercise, function):
+    """Notebook 06's function `function`, from its cells of `exercise` run after numpy."""
+    return exercise_namespace("06_word2vec", exercise, "import numpy as np")[function]
+
+
+@probe("cosine_neighbours")
+def cosine_neighbours_of_random_vectors(rng):
+    vectors = rng.standard_normal((40, 6))
+    neighbours = _notebook_06("cosine_neighbours", "cosine_neighbours")
+    return {"ids": np.asarray(neighbours(vectors, int(rng.integers(40)), 7), dtype=np.int64)}
+
+
+@probe("cosine_neighbours")
+def cosine_ignores_the_vectors_lengths(rng):
+    vectors = rng.standard_normal((25, 4)) * rng.uniform(0.1, 10.0, size=(25, 1))
+    neighbours = _notebook_06("cosine_neighbours", "cosine_neighbours")
+    return {"ids": np.asarray(neighbours(vectors, 3, 24), dtype=np.int64)}
+
+
+def _analogies(rng, vectors, count):
+    answer = _notebook_06("analogy", "analogy_3cosadd")
+    questions = [rng.choice(len(vectors), size=3, replace=False) for _ in range(count)]
+    return {"answers": np.array([answer(vectors, *(int(i) for i in q)) for q in questions],
+                                dtype=np.int64)}
+
+
+@probe("analogy")
+def analogies_in_random_vectors(rng):
+    return _analogies(rng, rng.standard_normal((30, 5)), 6)
+
+
+@probe("analogy")
+def analogies_with_vectors_of_many_lengths(rng):
+    return _analogies(rng, rng.standard_normal((30, 5)) * rng.uniform(0.1, 10.0, size=(30, 1)), 6)
+
+
+def _notebook_07(exercise, function):
+    """Notebook 07's function `function`, from its cells of `exercise` run after numpy."""
+    return exercise_namespace("07_seq2seq_attention", exercise, "import numpy as np")[function]
+
+
+def _softmax_rows(scores):
+    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+@probe("softmax_backward")
+def softmax_backward_of_one_row(rng):
+    A = _softmax_rows(rng.standard_normal(int(rng.integers(2, 9))))
+    return {"dS": np.asarray(_notebook_07("softmax_backward", "softmax_backward")(
+        A, rng.standard_normal(A.shape)))}
+
+
+@probe("softmax_backward")
+def softmax_backward_of_a_batch_of_rows(rng):
+    A = _softmax_rows(3 * rng.standard_normal((2, 4, 6)))
+    return {"dS": np.asarray(_notebook_07("softmax_backward", "softmax_backward")(
+        A, rng.standard_normal(A.shape)))}
+
+
+def _scores(rng, scaled):
+    D = int(rng.integers(1, 20))
+    q, k = rng.standard_normal((2, 3, D)), rng.standard_normal((2, 5, D))
+    return {"scores": np.asarray(_notebook_07("attention_scores", "attention_scores")(q, k, scaled))}
+
+
+@probe("attention_scores")
+def attention_scores_unscaled(rng):
+    return _scores(rng, False)
+
+
+@probe("attention_scores")
+def attention_scores_scaled(rng):
+    return _scores(rng, True)
+
+
 def _plain_rule(learning_rate):
     """Plain gradient descent written here, so the valley path does not depend on another exercise."""
     def rule(w, dw, config):
