@@ -31,14 +31,8 @@ def exercise_namespace(notebook, exercise, setup):
     return namespace
 
 
-def _notebook_01(exercise):
-    """The names defined by notebook 01's cells of `exercise`, run after numpy and the layers."""
-    return exercise_namespace("01_fully_connected_nets", exercise,
-                              "import numpy as np\nfrom dlscratch import layers")
-
-
 def _initial_losses(counts):
-    expected = _notebook_01("initial_loss")["expected_initial_losses"]
+    expected = cell_function("01_fully_connected_nets", "initial_loss", "expected_initial_losses")
     return {"losses": np.array([expected(int(c)) for c in counts], dtype=np.float64)}
 
 
@@ -57,7 +51,9 @@ def _two_layer(rng, reg):
     X, y = rng.standard_normal((N, D)), rng.integers(C, size=N)
     params = {"W1": rng.standard_normal((D, H)), "b1": rng.standard_normal(H),
               "W2": rng.standard_normal((H, C)), "b2": rng.standard_normal(C)}
-    loss, grads = _notebook_01("two_layer_net")["two_layer_net"](X, y, params, reg=reg)
+    two_layer_net = cell_function("01_fully_connected_nets", "two_layer_net", "two_layer_net",
+                                  with_layers=True)
+    loss, grads = two_layer_net(X, y, params, reg=reg)
     return {"loss": np.asarray(loss, dtype=np.float64),
             **{f"d{name}": np.asarray(grads[name]) for name in params}}
 
@@ -72,16 +68,11 @@ def two_layer_net_with_a_penalty(rng):
     return _two_layer(rng, float(rng.uniform(0.1, 2.0)))
 
 
-def _notebook_03(exercise, function):
-    """Notebook 03's function `function`, from its cells of `exercise` run after numpy."""
-    return exercise_namespace("03_normalization_and_dropout", exercise, "import numpy as np")[function]
-
-
 @probe("mc_dropout")
 def mc_dropout_of_one_mask(rng):
     x, W = rng.standard_normal((4, 6)), rng.standard_normal((6, 3))
     seed = int(rng.integers(1 << 30))
-    average = _notebook_03("mc_dropout", "mc_dropout_average")
+    average = cell_function("03_normalization_and_dropout", "mc_dropout", "mc_dropout_average")
     return {"average": np.asarray(average(x, W, 0.6, 1, np.random.default_rng(seed)))}
 
 
@@ -89,7 +80,7 @@ def mc_dropout_of_one_mask(rng):
 def mc_dropout_of_many_masks(rng):
     x, W = rng.standard_normal((5, 7)), rng.standard_normal((7, 2))
     p, seed = float(rng.uniform(0.2, 0.9)), int(rng.integers(1 << 30))
-    average = _notebook_03("mc_dropout", "mc_dropout_average")
+    average = cell_function("03_normalization_and_dropout", "mc_dropout", "mc_dropout_average")
     return {"average": np.asarray(average(x, W, p, 37, np.random.default_rng(seed)))}
 
 
@@ -97,7 +88,7 @@ def _activation_stds(rng, normalize):
     sizes = [int(n) for n in rng.integers(3, 12, size=4)]
     X = rng.standard_normal((16, sizes[0])) * 2 + 0.5
     weights = [rng.standard_normal((a, b)) / np.sqrt(a) for a, b in zip(sizes, sizes[1:])]
-    stds = _notebook_03("activation_stds", "activation_stds")
+    stds = cell_function("03_normalization_and_dropout", "activation_stds", "activation_stds")
     return {"stds": np.asarray(stds(X, weights, normalize), dtype=np.float64)}
 
 
@@ -111,18 +102,14 @@ def activation_stds_standardised(rng):
     return _activation_stds(rng, True)
 
 
-def _notebook_04(exercise, function):
-    """Notebook 04's function `function`, from its cells of `exercise` run after the layers."""
-    return exercise_namespace("04_convolutional_nets", exercise,
-                              "import numpy as np\nfrom dlscratch import layers")[function]
-
-
 def _conv_dx(rng, K, pad):
     C, F = (int(n) for n in rng.integers(1, 4, size=2))
     size = int(rng.integers(K, K + 5))
     dout = rng.standard_normal((2, F, size + 2 * pad - K + 1, size + 2 * pad - K + 1))
     w = rng.standard_normal((F, C, K, K))
-    return {"dx": np.asarray(_notebook_04("conv_dx_full", "conv_dx_as_convolution")(dout, w, pad))}
+    dx_as_convolution = cell_function("04_convolutional_nets", "conv_dx_full",
+                                      "conv_dx_as_convolution", with_layers=True)
+    return {"dx": np.asarray(dx_as_convolution(dout, w, pad))}
 
 
 @probe("conv_dx_full")
@@ -139,14 +126,16 @@ def conv_dx_full_other_sizes(rng):
 @probe("receptive_field")
 def receptive_field_of_one_layer(rng):
     window, stride = (int(n) for n in rng.integers(1, 8, size=2))
-    field = _notebook_04("receptive_field", "receptive_field")([(window, stride)])
+    receptive_field = cell_function("04_convolutional_nets", "receptive_field", "receptive_field")
+    field = receptive_field([(window, stride)])
     return {"field": np.array(field, dtype=np.int64)}
 
 
 @probe("receptive_field")
 def receptive_field_of_a_stack(rng):
-    specs = [(int(k), int(s)) for k, s in zip(rng.integers(1, 6, size=5), rng.integers(1, 4, size=5))]
-    field = _notebook_04("receptive_field", "receptive_field")(specs)
+    windows, strides = rng.integers(1, 6, size=5), rng.integers(1, 4, size=5)
+    specs = [(int(k), int(s)) for k, s in zip(windows, strides)]
+    field = cell_function("04_convolutional_nets", "receptive_field", "receptive_field")(specs)
     return {"field": np.array(field, dtype=np.int64)}
 
 
@@ -167,16 +156,12 @@ def moving_averages_of_arrays(rng):
     return _moving_averages(rng, (12, 3, 2), 0.9)
 
 
-def _notebook_05(exercise, function):
-    """Notebook 05's function `function`, from its cells of `exercise` run after numpy."""
-    return exercise_namespace("05_recurrent_nets", exercise, "import numpy as np")[function]
-
-
 def _bptt(rng, T):
     N, H = 3, int(rng.integers(2, 7))
     h = np.tanh(rng.standard_normal((N, T, H)))
     Wh = rng.standard_normal((H, H)) / np.sqrt(H)
-    grads = _notebook_05("bptt", "backprop_through_time")(rng.standard_normal((N, H)), h, Wh)
+    backprop = cell_function("05_recurrent_nets", "bptt", "backprop_through_time")
+    grads = backprop(rng.standard_normal((N, H)), h, Wh)
     return {"grads": np.asarray(grads, dtype=np.float64)}
 
 
@@ -193,7 +178,8 @@ def bptt_over_many_steps(rng):
 @probe("entropy")
 def entropy_of_random_distributions(rng):
     p = rng.dirichlet(np.ones(int(rng.integers(2, 12))), size=(4, 3))
-    return {"bits": np.asarray(_notebook_05("entropy", "entropy_bits")(p), dtype=np.float64)}
+    entropy_bits = cell_function("05_recurrent_nets", "entropy", "entropy_bits")
+    return {"bits": np.asarray(entropy_bits(p), dtype=np.float64)}
 
 
 @probe("entropy")
@@ -202,30 +188,26 @@ def entropy_with_zero_probabilities(rng):
     p[:, :2] = 0.0
     p /= p.sum(axis=1, keepdims=True)
     p[0] = np.eye(6)[int(rng.integers(6))]
-    return {"bits": np.asarray(_notebook_05("entropy", "entropy_bits")(p), dtype=np.float64)}
-
-
-def _notebook_06(exercise, function):
-    """Notebook 06's function `function`, from its cells of `exercise` run after numpy."""
-    return exercise_namespace("06_word2vec", exercise, "import numpy as np")[function]
+    entropy_bits = cell_function("05_recurrent_nets", "entropy", "entropy_bits")
+    return {"bits": np.asarray(entropy_bits(p), dtype=np.float64)}
 
 
 @probe("cosine_neighbours")
 def cosine_neighbours_of_random_vectors(rng):
     vectors = rng.standard_normal((40, 6))
-    neighbours = _notebook_06("cosine_neighbours", "cosine_neighbours")
+    neighbours = cell_function("06_word2vec", "cosine_neighbours", "cosine_neighbours")
     return {"ids": np.asarray(neighbours(vectors, int(rng.integers(40)), 7), dtype=np.int64)}
 
 
 @probe("cosine_neighbours")
 def cosine_ignores_the_vectors_lengths(rng):
     vectors = rng.standard_normal((25, 4)) * rng.uniform(0.1, 10.0, size=(25, 1))
-    neighbours = _notebook_06("cosine_neighbours", "cosine_neighbours")
+    neighbours = cell_function("06_word2vec", "cosine_neighbours", "cosine_neighbours")
     return {"ids": np.asarray(neighbours(vectors, 3, 24), dtype=np.int64)}
 
 
 def _analogies(rng, vectors, count):
-    answer = _notebook_06("analogy", "analogy_3cosadd")
+    answer = cell_function("06_word2vec", "analogy", "analogy_3cosadd")
     questions = [rng.choice(len(vectors), size=3, replace=False) for _ in range(count)]
     return {"answers": np.array([answer(vectors, *(int(i) for i in q)) for q in questions],
                                 dtype=np.int64)}
@@ -241,11 +223,6 @@ def analogies_with_vectors_of_many_lengths(rng):
     return _analogies(rng, rng.standard_normal((30, 5)) * rng.uniform(0.1, 10.0, size=(30, 1)), 6)
 
 
-def _notebook_07(exercise, function):
-    """Notebook 07's function `function`, from its cells of `exercise` run after numpy."""
-    return exercise_namespace("07_seq2seq_attention", exercise, "import numpy as np")[function]
-
-
 def _softmax_rows(scores):
     shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
@@ -254,21 +231,24 @@ def _softmax_rows(scores):
 @probe("softmax_backward")
 def softmax_backward_of_one_row(rng):
     A = _softmax_rows(rng.standard_normal(int(rng.integers(2, 9))))
-    return {"dS": np.asarray(_notebook_07("softmax_backward", "softmax_backward")(
+    softmax_backward = cell_function("07_seq2seq_attention", "softmax_backward", "softmax_backward")
+    return {"dS": np.asarray(softmax_backward(
         A, rng.standard_normal(A.shape)))}
 
 
 @probe("softmax_backward")
 def softmax_backward_of_a_batch_of_rows(rng):
     A = _softmax_rows(3 * rng.standard_normal((2, 4, 6)))
-    return {"dS": np.asarray(_notebook_07("softmax_backward", "softmax_backward")(
+    softmax_backward = cell_function("07_seq2seq_attention", "softmax_backward", "softmax_backward")
+    return {"dS": np.asarray(softmax_backward(
         A, rng.standard_normal(A.shape)))}
 
 
 def _scores(rng, scaled):
     D = int(rng.integers(1, 20))
     q, k = rng.standard_normal((2, 3, D)), rng.standard_normal((2, 5, D))
-    return {"scores": np.asarray(_notebook_07("attention_scores", "attention_scores")(q, k, scaled))}
+    attention_scores = cell_function("07_seq2seq_attention", "attention_scores", "attention_scores")
+    return {"scores": np.asarray(attention_scores(q, k, scaled))}
 
 
 @probe("attention_scores")
@@ -279,6 +259,13 @@ def attention_scores_unscaled(rng):
 @probe("attention_scores")
 def attention_scores_scaled(rng):
     return _scores(rng, True)
+
+
+def cell_function(notebook, exercise, name, with_layers=False):
+    """The function `name` defined by a notebook's cells of `exercise`, run after numpy (and the
+    submission's own layers, for exercises that build on them)."""
+    setup = "import numpy as np" + ("\nfrom dlscratch import layers" if with_layers else "")
+    return exercise_namespace(notebook, exercise, setup)[name]
 
 
 def _plain_rule(learning_rate):
