@@ -26,9 +26,9 @@ REGISTRY = "assignment/exercises.py"
 SHIPPED = ("assignment/__init__.py", REGISTRY)
 # what the release puts where a cell's outputs come from the solved course, and where an answer was
 REFERENCE_LABEL = "[reference output of the solved course: running this cell replaces it]\n"
+ANSWER_PLACEHOLDER = "*Your answer here (double-click to edit).*"
 # a cell tagged so keeps no output in the release: what it prints would give an exercise away
 SOLUTION_OUTPUT_TAG = "solution_output"
-ANSWER_PLACEHOLDER = "*Your answer here (double-click to edit).*"
 
 
 def load_registry(root):

@@ -331,7 +331,7 @@ def recurrence_backward(dh, dfinal, cache):
     if dfinal is not None:
         for k, d in enumerate(dfinal):
             require_dout("recurrence_backward", d, (N, H), name=f"dfinal[{k}]")
-    dxw = np.empty((T, *states[0].shape[1:-1], Wx.shape[1]), dtype=dh.dtype)
+    dxw = np.empty((T, N, Wx.shape[1]), dtype=dh.dtype)          # d(x Wx + b) of every step
     dstate = tuple(np.zeros_like(s[0]) for s in states) if dfinal is None else dfinal
     ### BEGIN SOLUTION
     for t in reversed(range(T)):
