@@ -8,13 +8,15 @@ What a student writes
   models/           FullyConnectedNet, ThreeLayerConvNet, ConvNet, RecurrentNet, SkipGram, CBOW,
                     Seq2Seq, all on models.base.Model (the classifiers on models.classifier)
   solver            Solver, the one training loop for every model
+  schedules         learning-rate schedules for the Solver: step, exponential, cosine, warm-up
 
 Given tools
   gradient_check    numerical gradients, relative errors and a model's gradient table
   checkpoint        checkpoint files of arrays and JSON only (loading one runs no code)
   sparse            row gradients for word embeddings (RowGradient) and their readers
   embeddings        neighbours, analogies, similarity scores and a 2-D picture of word vectors
-  plotting          loss and accuracy curves, run comparisons, image grids
+  experiments       runs over seeds, final values as mean ± sd, smoothing, learning-rate range test
+  plotting          loss and accuracy curves, run comparisons over seeds, image grids
   settings          DLSCRATCH_QUICK and DLSCRATCH_PROGRESS, the switches for CI runs
 
 The course's data

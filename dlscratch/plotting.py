@@ -4,33 +4,27 @@ Every function returns the Axes or Figure it drew on and never calls plt.show(),
 so a notebook cell that ends with the call displays the figure once.
 A "solver" here is anything with `loss_history`, `train_acc_history` and
 `val_acc_history` lists, optionally a `metric_name` string (default "accuracy").
+Where a function compares runs, a run is one solver or a list of solvers (one per seed),
+drawn as the mean over the seeds with a band of one standard deviation.
 """
 import math
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .experiments import smooth
+
 SIDE_BY_SIDE_FIGSIZE = (12, 4)
 SINGLE_FIGSIZE = (6, 4)
 GRID_CELL_INCHES = 1.2
-
-
-def smooth(values, weight=0.9):
-    """Exponential moving average of a 1-D sequence with bias correction; returns an array of the same length."""
-    if not 0.0 <= weight < 1.0:
-        raise ValueError(f"smooth: weight must lie in [0, 1), got {weight}")
-    values = np.asarray(values, dtype=np.float64).ravel()
-    if values.size == 0:
-        return values.copy()
-    # The bias-corrected average is shift-invariant (its weights sum to 1), so averaging
-    # the offsets from the first value gives the same curve and keeps a constant exact.
-    offsets = values - values[0]
-    smoothed = np.empty_like(values)
-    running = 0.0
-    for t, offset in enumerate(offsets):
-        running = weight * running + (1.0 - weight) * offset
-        smoothed[t] = running / (1.0 - weight ** (t + 1))
-    return values[0] + smoothed
+GRID_LABEL_INCHES = 0.16          # the height one line of an image's label takes
+# Runs are told apart by line style and marker as well as by colour (colour-blind and greyscale
+# readers, and curves that lie on top of each other).
+LINE_STYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+# A loss curve whose smoothed values span more than this factor is drawn on a log axis.
+LOG_SCALE_SPAN = 30.0
 
 
 def _loss_history_of(history_or_solver):
@@ -43,23 +37,69 @@ def _metric_name_of(solver, metric_name=None):
     return metric_name or getattr(solver, "metric_name", None) or "accuracy"
 
 
+def _seeds_of(run):
+    """A run as a list of solvers (one per seed): a single solver becomes a list of one."""
+    runs = list(run) if isinstance(run, (list, tuple)) else [run]
+    if not runs:
+        raise ValueError("a run must be a solver or a non-empty list of solvers (one per seed)")
+    return runs
+
+
+def _stack(series):
+    """Stack equal-length-or-not sequences (N seeds) into (N, shortest length) float64."""
+    length = min(len(s) for s in series)
+    return np.array([np.asarray(s, dtype=np.float64)[:length] for s in series])
+
+
 def _new_axes():
     """Create a single-axes figure of the standard size and return the Axes."""
     _, ax = plt.subplots(figsize=SINGLE_FIGSIZE)
     return ax
 
 
-def plot_loss(history_or_solver, ax=None, label=None, smooth_weight=0.9, log_scale=False):
-    """Draw the raw per-iteration loss faintly plus its smoothed curve in one colour; returns the Axes."""
+def _use_log_scale(log_scale, curves):
+    """True for log_scale=True, or for "auto" when every value is positive and they span decades."""
+    if log_scale != "auto":
+        return bool(log_scale)
+    values = np.concatenate([np.ravel(c) for c in curves])
+    values = values[np.isfinite(values)]
+    return values.size > 0 and values.min() > 0 and values.max() / values.min() > LOG_SCALE_SPAN
+
+
+def _zoom_to_trained_epochs(ax, curves, bounded):
+    """Zoom the metric axis to the values after epoch 0 (the untrained model would squash them),
+    padded by a tenth of their range and kept inside [0, 1] for a bounded metric like accuracy."""
+    later = np.concatenate([np.ravel(c)[1:] for c in curves if len(c) > 1] or [np.zeros(0)])
+    later = later[np.isfinite(later)]
+    if later.size == 0:
+        return
+    low, high = later.min(), later.max()
+    pad = max(0.1 * (high - low), 0.005 if bounded else 1e-3 * max(abs(high), 1.0))
+    low, high = low - pad, high + pad
+    if bounded:
+        low, high = max(low, 0.0), min(high, 1.0)
+    ax.set_ylim(low, high)
+
+
+def _is_bounded(curves):
+    """Whether a metric's values all lie in [0, 1] (accuracy-like) rather than being unbounded."""
+    values = np.concatenate([np.ravel(c) for c in curves])
+    values = values[np.isfinite(values)]
+    return values.size > 0 and values.min() >= 0.0 and values.max() <= 1.0
+
+
+def plot_loss(history_or_solver, ax=None, label=None, window=None, log_scale="auto"):
+    """Draw the raw per-iteration loss faintly plus its centred moving average in one colour
+    (log y axis when the loss spans decades, or as asked); returns the Axes."""
     ax = ax if ax is not None else _new_axes()
     losses = np.asarray(_loss_history_of(history_or_solver), dtype=np.float64)
     iterations = np.arange(len(losses))
+    smoothed = smooth(losses, window)
     raw_line, = ax.plot(iterations, losses, alpha=0.25, linewidth=0.8)
-    ax.plot(iterations, smooth(losses, smooth_weight), color=raw_line.get_color(),
-            linewidth=1.8, label=label)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("loss")
-    if log_scale:
+    ax.plot(iterations, smoothed, color=raw_line.get_color(), linewidth=1.8, label=label)
+    ax.set(xlabel="iteration (one minibatch each)", ylabel="training loss (nats)",
+           title="training loss: each minibatch (faint), centred average (bold)")
+    if _use_log_scale(log_scale, [smoothed]):
         ax.set_yscale("log")
     if label is not None:
         ax.legend()
@@ -67,15 +107,16 @@ def plot_loss(history_or_solver, ax=None, label=None, smooth_weight=0.9, log_sca
 
 
 def plot_accuracy(solver, ax=None, label=None, metric_name=None):
-    """Draw the train and validation metric per epoch with markers and a legend; returns the Axes."""
+    """Draw the train and validation metric per epoch with markers and a legend, the axis zoomed
+    to the trained epochs; returns the Axes."""
     ax = ax if ax is not None else _new_axes()
     name = _metric_name_of(solver, metric_name)
     prefix = f"{label} " if label else ""
     train, val = solver.train_acc_history, solver.val_acc_history
-    ax.plot(range(len(train)), train, marker="o", label=f"{prefix}train")
-    ax.plot(range(len(val)), val, marker="s", label=f"{prefix}val")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(name)
+    ax.plot(range(len(train)), train, marker="o", linestyle="--", label=f"{prefix}train")
+    ax.plot(range(len(val)), val, marker="s", linestyle="-", label=f"{prefix}val")
+    ax.set(xlabel="epoch (0 = before training)", ylabel=name, title=f"{name} per epoch")
+    _zoom_to_trained_epochs(ax, [train, val], _is_bounded([train, val]))
     ax.legend()
     return ax
 
@@ -91,26 +132,51 @@ def plot_training(solver, title=None):
     return fig
 
 
-def compare_runs(solvers, title=None, smooth_weight=0.9, log_scale=False):
-    """Overlay several named runs: smoothed losses left, val (solid) and train (dashed) metric right; returns the Figure."""
-    if not solvers:
-        raise ValueError("compare_runs: solvers must be a non-empty dict {run name: solver}")
+def _mean_and_band(ax, x, curves, style, label):
+    """Plot the mean of curves (seeds, T) in `style`, with a one-sd band when there are several."""
+    mean = curves.mean(axis=0)
+    line, = ax.plot(x, mean, label=label, **style)
+    if len(curves) > 1:
+        sd = curves.std(axis=0, ddof=1)
+        ax.fill_between(x, mean - sd, mean + sd, color=line.get_color(), alpha=0.15, linewidth=0)
+    return line
+
+
+def compare_runs(runs, title=None, window=None, log_scale="auto", show_train=True, metric_name=None):
+    """Overlay several named runs {name: solver or [solver per seed]}: smoothed losses left,
+    validation metric (bold) and train metric (faint) right; seeds drawn as mean ± sd; returns the Figure."""
+    if not runs:
+        raise ValueError("compare_runs: runs must be a non-empty dict {run name: solver or [solvers]}")
     fig, (loss_ax, metric_ax) = plt.subplots(1, 2, figsize=SIDE_BY_SIDE_FIGSIZE)
-    for name, solver in solvers.items():
-        losses = np.asarray(_loss_history_of(solver), dtype=np.float64)
-        loss_line, = loss_ax.plot(smooth(losses, smooth_weight), label=name)
-        colour = loss_line.get_color()
-        val, train = solver.val_acc_history, solver.train_acc_history
-        metric_ax.plot(range(len(val)), val, color=colour, marker="o", label=name)
-        # A leading underscore keeps the train curve out of the legend: colour already names the run.
-        metric_ax.plot(range(len(train)), train, color=colour, linestyle="--", alpha=0.7,
-                       label=f"_{name} train")
-    metric_name = _metric_name_of(next(iter(solvers.values())))
-    loss_ax.set(xlabel="iteration", ylabel="loss (smoothed)", title="training loss")
-    if log_scale:
+    loss_curves, metric_curves = [], []
+    for i, (name, run) in enumerate(runs.items()):
+        seeds = _seeds_of(run)
+        label = name if len(seeds) == 1 else f"{name} ({len(seeds)} seeds)"
+        style = {"color": f"C{i % 10}", "linestyle": LINE_STYLES[i % len(LINE_STYLES)]}
+        losses = _stack([smooth(_loss_history_of(s), window) for s in seeds])
+        _mean_and_band(loss_ax, np.arange(losses.shape[1]), losses, dict(style, linewidth=1.6), label)
+        val = _stack([s.val_acc_history for s in seeds])
+        marker = MARKERS[i % len(MARKERS)]
+        _mean_and_band(metric_ax, np.arange(val.shape[1]), val,
+                       dict(style, linewidth=1.8, marker=marker, markersize=4), label)
+        loss_curves.append(losses)
+        metric_curves.append(val)
+        if show_train:
+            train = _stack([s.train_acc_history for s in seeds]).mean(axis=0)
+            # A leading underscore keeps the train curve out of the legend: one grey entry explains them all.
+            metric_ax.plot(np.arange(len(train)), train, linewidth=1.0, alpha=0.45,
+                           label=f"_{name} train", **style)
+            metric_curves.append(train[None])
+    name = _metric_name_of(_seeds_of(next(iter(runs.values())))[0], metric_name)
+    loss_ax.set(xlabel="iteration (one minibatch each)", ylabel="training loss (nats, centred average)",
+                title="training loss" + (" (mean ± sd over seeds)" if any(len(c) > 1 for c in loss_curves) else ""))
+    if _use_log_scale(log_scale, loss_curves):
         loss_ax.set_yscale("log")
-    metric_ax.set(xlabel="epoch", ylabel=metric_name,
-                  title=f"{metric_name}: val (solid), train (dashed)")
+    if show_train:
+        metric_ax.plot([], [], color="0.5", linewidth=1.0, alpha=0.45, label="train (faint, same style)")
+    metric_ax.set(xlabel="epoch (0 = before training)", ylabel=name,
+                  title=f"validation {name}" + (" (bold) and train (faint)" if show_train else ""))
+    _zoom_to_trained_epochs(metric_ax, metric_curves, _is_bounded(metric_curves))
     loss_ax.legend()
     metric_ax.legend()
     if title:
@@ -132,17 +198,32 @@ def _images_for_display(images):
     raise ValueError(f"show_image_grid: {expected}, got shape {images.shape}")
 
 
-def _rescale_to_unit(image):
-    """Linearly map one image to [0, 1] (a constant image becomes all zeros)."""
+def _rescale_to_unit(image, low=None, high=None):
+    """Linearly map an image from [low, high] (its own min and max by default) to [0, 1];
+    a constant image becomes all zeros."""
     image = image.astype(np.float64)
-    low, high = image.min(), image.max()
+    low = image.min() if low is None else low
+    high = image.max() if high is None else high
     if high == low:
         return np.zeros_like(image)
-    return (image - low) / (high - low)
+    return np.clip((image - low) / (high - low), 0.0, 1.0)
 
 
-def show_image_grid(images, labels=None, ncols=10, cmap=None, title=None):
-    """Show N images, each rescaled to [0, 1] on its own, in a tick-free grid with optional labels; returns the Figure."""
+def _wrapped_labels(labels, ncols):
+    """Labels as strings wrapped to fit one grid cell, and the number of lines the longest takes."""
+    width = 14 if ncols <= 8 else 11
+    wrapped = ["\n".join(textwrap.wrap(str(label), width) or [""]) for label in labels]
+    return wrapped, max(text.count("\n") + 1 for text in wrapped)
+
+
+def show_image_grid(images, labels=None, ncols=10, cmap=None, title=None, shared_scale=False,
+                    colorbar=None):
+    """Show N images in a tick-free grid with optional labels; returns the Figure.
+
+    By default each image is rescaled to [0, 1] on its own (photos, digits). With shared_scale=True
+    one colour scale covers every image (compare filters or feature maps with each other): signed
+    data gets a diverging map centred on 0, and a colour bar shows the values (colorbar=False hides it).
+    """
     images = _images_for_display(images)
     count = len(images)
     if count == 0:
@@ -151,29 +232,47 @@ def show_image_grid(images, labels=None, ncols=10, cmap=None, title=None):
         raise ValueError(f"show_image_grid: ncols must be at least 1, got {ncols}")
     if labels is not None and len(labels) != count:
         raise ValueError(f"show_image_grid: got {len(labels)} labels for {count} images")
+    colour = images.ndim == 4
+    colorbar = shared_scale and not colour if colorbar is None else colorbar
+    if colorbar and not (shared_scale and not colour):
+        raise ValueError("show_image_grid: a colour bar needs shared_scale=True and single-channel images")
     ncols = min(ncols, count)
     nrows = math.ceil(count / ncols)
-    title_room = 0.4 if title else 0.0
-    figsize = (ncols * GRID_CELL_INCHES, nrows * GRID_CELL_INCHES + title_room)
+    texts, label_lines = _wrapped_labels(labels, ncols) if labels is not None else (None, 0)
+    cell_height = GRID_CELL_INCHES + label_lines * GRID_LABEL_INCHES
+    figsize = (ncols * GRID_CELL_INCHES + (0.8 if colorbar else 0.0),
+               nrows * cell_height + (0.4 if title else 0.0))
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
-    grey_default = cmap if cmap is not None else "gray"
+    low, high, map_name = None, None, cmap or "gray"
+    if shared_scale:
+        low, high = float(images.min()), float(images.max())
+        if low < 0 < high and not colour:
+            high = max(-low, high)
+            low, map_name = -high, cmap or "RdBu_r"
+    shown = None
     for index, ax in enumerate(axes.flat):
         if index >= count:
             ax.set_visible(False)
             continue
-        image = _rescale_to_unit(images[index])
-        ax.imshow(image, cmap=grey_default if image.ndim == 2 else None,
-                  vmin=0.0, vmax=1.0, interpolation="nearest")
+        if shared_scale and not colour:
+            shown = ax.imshow(images[index], cmap=map_name, vmin=low, vmax=high, interpolation="nearest")
+        else:
+            image = _rescale_to_unit(images[index], low, high)
+            shown = ax.imshow(image, cmap=None if colour else map_name, vmin=0.0, vmax=1.0,
+                              interpolation="nearest")
         ax.axis("off")
-        if labels is not None:
-            ax.set_title(str(labels[index]), fontsize=8)
+        if texts is not None:
+            ax.set_title(texts[index], fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    if colorbar:
+        fig.colorbar(shown, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02, label="value")
     return fig
 
 
-def plot_word_pairs(points, words, pairs, ax=None, title=None):
+def plot_word_pairs(points, words, pairs, ax=None, title=None,
+                    axis_labels=("first principal component", "second principal component")):
     """Label 2-D points (n, 2) with their words and draw an arrow from the first to the second word
     of each pair (e.g. from a PCA projection); returns the Axes."""
     points = np.asarray(points, dtype=np.float64)
@@ -194,6 +293,7 @@ def plot_word_pairs(points, words, pairs, ax=None, title=None):
                     arrowprops=dict(arrowstyle="->", color="tab:blue", alpha=0.7))
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set(xlabel=axis_labels[0], ylabel=axis_labels[1])
     if title:
         ax.set_title(title)
     return ax

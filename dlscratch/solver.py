@@ -46,7 +46,9 @@ class Solver:
         optim_config:      hyperparameters for the update rule; each parameter gets its own copy
         lr_decay:          the learning rate is multiplied by this after every epoch
         lr_schedule:       instead of lr_decay, a function epoch -> learning rate, called before
-                           every epoch with the number of epochs done (0 before the first)
+                           every epoch with the number of epochs done (0 before the first); a
+                           schedule from dlscratch.schedules is called before every step instead,
+                           with the fractional epoch (epoch + step / steps per epoch)
         callbacks:         functions called after every epoch as f(solver, metrics), metrics a
                            dict with epoch, loss (the epoch's mean), train and val (the model's
                            metric), metric (its name), learning_rate and seconds (the epoch's time)
@@ -152,7 +154,7 @@ class Solver:
         remaining = self.num_epochs - self.epoch
         with progress_bar(remaining * self.iterations_per_epoch, self.verbose) as bar:
             for _ in range(remaining):
-                if self.lr_schedule is not None:
+                if self.lr_schedule is not None and not getattr(self.lr_schedule, "every_step", False):
                     self._set_learning_rate(self.lr_schedule(self.epoch))
                 start = time.perf_counter()
                 self._train_one_epoch(bar)
@@ -178,6 +180,8 @@ class Solver:
         order = self.rng.permutation(len(self.X_train)) if self.shuffle else np.arange(len(self.X_train))
         for start in range(0, len(order), self.batch_size):
             batch = order[start:start + self.batch_size]
+            if getattr(self.lr_schedule, "every_step", False):
+                self._set_learning_rate(self.lr_schedule(self.epoch + start / len(order)))
             loss = self._step(*take_examples(self.X_train, self.y_train, batch))
             bar.update(1)
             if len(self.loss_history) % self.print_every == 0:
