@@ -69,7 +69,7 @@ def _use_log_scale(log_scale, curves):
 def _zoom_to_trained_epochs(ax, curves, bounded):
     """Zoom the metric axis to the values after epoch 0 (the untrained model would squash them),
     padded by a tenth of their range and kept inside [0, 1] for a bounded metric like accuracy."""
-    later = np.concatenate([np.ravel(c)[1:] for c in curves if len(c) > 1] or [np.zeros(0)])
+    later = np.concatenate([np.atleast_2d(c)[:, 1:].ravel() for c in curves] or [np.zeros(0)])
     later = later[np.isfinite(later)]
     if later.size == 0:
         return

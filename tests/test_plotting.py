@@ -178,6 +178,7 @@ def test_compare_runs_draws_seeds_as_mean_with_a_one_sd_band():
     sd = np.std([0.7, 0.9], ddof=1)
     assert band.max() == pytest.approx(0.8 + sd) and "seeds" in loss_ax.get_title()
     assert [t.get_text() for t in metric_ax.get_legend().get_texts()] == ["adam (2 seeds)"]
+    assert metric_ax.get_ylim()[0] > 0.4           # zoomed past both seeds' epoch 0 (0.1)
 
 
 def test_compare_runs_rejects_empty_dict():
