@@ -180,6 +180,37 @@ def conv_norm_relu_inputs(norm, pool):
     return make
 
 
+def norm_settings(norm):
+    """A fresh norm_param: batchnorm in train mode, or groupnorm with two groups."""
+    return {"mode": "train"} if norm == "batchnorm" else {"G": 2}
+
+
+def scale_shift(r, dtype, channels=4):
+    """gamma near 1 and beta near 0 for `channels` channels."""
+    return [randn(r, channels, dtype=dtype, scale=0.2) + dtype(1),
+            randn(r, channels, dtype=dtype, scale=0.2)]
+
+
+def conv_norm_add_relu_inputs(norm):
+    def make(rng, dtype):
+        r = np.random.default_rng(3)   # a seed whose sums stay clear of ReLU's kink
+        inputs = [randn(r, 2, 2, 5, 5, dtype=dtype), randn(r, 2, 4, 5, 5, dtype=dtype),
+                  randn(r, 4, 2, 3, 3, dtype=dtype), randn(r, 4, dtype=dtype),
+                  *scale_shift(r, dtype)]
+        return inputs, lambda: (dict(CONV_PARAM), norm_settings(norm), norm)
+    return make
+
+
+def residual_block_inputs(norm):
+    def make(rng, dtype):
+        r = np.random.default_rng(5)   # a seed whose activations stay clear of ReLU's kink
+        conv = lambda: [randn(r, 4, 4, 3, 3, dtype=dtype), randn(r, 4, dtype=dtype),
+                        *scale_shift(r, dtype)]
+        inputs = [randn(r, 2, 4, 5, 5, dtype=dtype), *conv(), *conv()]
+        return inputs, lambda: (dict(CONV_PARAM), norm_settings(norm), norm_settings(norm), norm)
+    return make
+
+
 def cell_inputs(cell):
     def make(rng, dtype):
         G = GATES[cell] * H
@@ -322,6 +353,12 @@ def _layers():
                                                L.conv_norm_relu_pool_backward,
                                                conv_norm_relu_inputs(norm, True), 1e-6,
                                                bad_input=1)
+        cases[f"conv_{norm}_add_relu"] = Case(L.conv_norm_add_relu_forward,
+                                              L.conv_norm_add_relu_backward,
+                                              conv_norm_add_relu_inputs(norm), 1e-6, bad_input=1)
+        cases[f"residual_block_{norm}"] = Case(L.residual_block_forward,
+                                               L.residual_block_backward,
+                                               residual_block_inputs(norm), 1e-6, bad_input=1)
     # a few gradient entries of the sequences are ~1e-7, where the rounding of the centred
     # differences alone reaches relative errors of ~1e-6
     for cell in GATES:

@@ -1,4 +1,5 @@
-"""Convolution, max pooling, spatial batch norm and group norm against PyTorch's autograd."""
+"""Convolution, max pooling, spatial batch norm, group norm and the residual block against PyTorch's
+autograd."""
 import numpy as np
 import pytest
 
@@ -126,4 +127,32 @@ def test_spatial_groupnorm_matches_group_norm(G):
     dout = r.standard_normal(out.shape)
     for ours, theirs in zip(L.spatial_groupnorm_backward(dout, cache),
                             torch_grads(tout, dout, tx, tg, tb)):
+        assert_close(ours, theirs)
+
+
+@pytest.mark.parametrize("norm", ["batchnorm", "groupnorm"])
+def test_residual_block_matches_torch(norm):
+    """relu(x + norm(conv(relu(norm(conv(x)))))) with torch's conv2d, batch_norm / group_norm."""
+    r = np.random.default_rng(5)
+    x = r.standard_normal((3, 4, 6, 5))
+    weights = [r.standard_normal((4, 4, 3, 3)) / 6, r.standard_normal(4),
+               r.standard_normal(4) + 1, r.standard_normal(4)]
+    weights += [r.standard_normal((4, 4, 3, 3)) / 6, r.standard_normal(4),
+                r.standard_normal(4) + 1, r.standard_normal(4)]
+    settings = (lambda: {"mode": "train"}) if norm == "batchnorm" else (lambda: {"G": 2})
+    out, cache = L.residual_block_forward(x, *weights, {"stride": 1, "pad": 1}, settings(),
+                                          settings(), norm)
+
+    def torch_norm(a, gamma, beta):
+        if norm == "batchnorm":
+            return F.batch_norm(a, None, None, gamma, beta, training=True, eps=1e-5)
+        return F.group_norm(a, 2, gamma, beta, eps=1e-5)
+
+    tx, *tw = [t(a) for a in (x, *weights)]
+    w1, b1, g1, be1, w2, b2, g2, be2 = tw
+    h = torch.relu(torch_norm(F.conv2d(tx, w1, b1, padding=1), g1, be1))
+    tout = torch.relu(tx + torch_norm(F.conv2d(h, w2, b2, padding=1), g2, be2))
+    assert_close(out, n(tout))
+    dout = r.standard_normal(out.shape)
+    for ours, theirs in zip(L.residual_block_backward(dout, cache), torch_grads(tout, dout, tx, *tw)):
         assert_close(ours, theirs)

@@ -30,9 +30,11 @@ def assert_gradients_ok(model, X, y, tol=1e-6):
         # batchnorm subtracts the per-channel mean, cancelling the conv biases: their gradients are
         # zero and a relative error of two numbers near zero means nothing. Check they are ~0.
         _, grads = model.loss(X, y)
-        for i in range(1, model.num_conv + 1):
-            assert np.abs(grads[f"b{i}"]).max() < 1e-12
-            del errors[f"b{i}"]
+        before_a_norm = [f"b{i}{part}" for i in range(1, model.num_conv + 1)
+                         for part in ("", "_2") if f"b{i}{part}" in grads]
+        for name in before_a_norm:
+            assert np.abs(grads[name]).max() < 1e-12
+            del errors[name]
     worst = max(errors, key=errors.get)
     assert errors[worst] < tol, f"{worst}: relative error {errors[worst]:.2e}"
 
@@ -86,6 +88,12 @@ CONFIGS = {
     "groupnorm": dict(num_filters=(4, 6), filter_size=3, pool=True, hidden_dims=(6,),
                       normalization="groupnorm", num_groups=2),
     "three_blocks": dict(num_filters=(2, 3, 4), filter_size=3, pool=True, hidden_dims=(5,)),
+    "residual_identity_and_projection": dict(num_filters=(2, 4, 4), filter_size=3,
+                                             pool=[False, True, False], hidden_dims=(5,),
+                                             normalization="batchnorm", residual=True),
+    "residual_groupnorm": dict(num_filters=(4, 4), filter_size=3, pool=[True, False],
+                               hidden_dims=(), normalization="groupnorm", num_groups=2,
+                               residual=True),
 }
 
 
@@ -110,6 +118,38 @@ def test_convnet_parameter_names_and_shapes():
     assert np.all(model.params["gamma2"] == 1) and np.all(model.params["beta1"] == 0)
     scores = model.loss(np.zeros((3, 3, 9, 9)))
     assert scores.shape == (3, NUM_CLASSES)
+
+
+def test_residual_convnet_parameter_names_and_shapes():
+    model = ConvNet(input_dim=(3, 8, 8), num_filters=(4, 4), filter_size=3, pool=[True, False],
+                    hidden_dims=(), num_classes=NUM_CLASSES, normalization="batchnorm",
+                    residual=True)
+    shapes = {name: p.shape for name, p in model.params.items()}
+    block = lambda i, C, F: {f"W{i}": (F, C, 3, 3), f"b{i}": (F,), f"gamma{i}": (F,),
+                             f"beta{i}": (F,), f"W{i}_2": (F, F, 3, 3), f"b{i}_2": (F,),
+                             f"gamma{i}_2": (F,), f"beta{i}_2": (F,)}
+    # block 1 changes 3 channels to 4: a 1x1 projection shortcut; block 2 keeps 4: the identity
+    assert shapes == {**block(1, 3, 4), "W1_skip": (4, 3, 1, 1), "b1_skip": (4,), **block(2, 4, 4),
+                      "W3": (4 * 4 * 4, NUM_CLASSES), "b3": (NUM_CLASSES,)}
+    assert model.loss(np.zeros((2, 3, 8, 8))).shape == (2, NUM_CLASSES)
+
+
+def test_a_residual_block_whose_second_branch_is_zero_passes_relu_of_its_input():
+    """With W_2 = b_2 = beta_2 = 0 the branch's normalised output is 0: the block is relu(skip(x)),
+    the identity for the non-negative features a block receives."""
+    model = ConvNet(input_dim=(4, 6, 6), num_filters=(4, 4), filter_size=3, pool=False,
+                    hidden_dims=(), num_classes=NUM_CLASSES, normalization="groupnorm",
+                    num_groups=2, residual=True, dtype=np.float64, seed=0)
+    for name in ("W2_2", "b2_2", "beta2_2"):
+        model.params[name][...] = 0
+    x = np.abs(np.random.default_rng(0).standard_normal((3, 4, 6, 6)))
+    out, _ = model._conv_block_forward(x, 2, "test")
+    np.testing.assert_allclose(out, x, atol=1e-12)
+
+
+def test_a_residual_convnet_needs_a_normalization():
+    with pytest.raises(ValueError, match="residual=True needs normalization"):
+        ConvNet(input_dim=INPUT, num_filters=(4,), residual=True)
 
 
 def test_convnet_he_initialisation_and_initial_loss():

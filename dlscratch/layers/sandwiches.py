@@ -1,5 +1,6 @@
 """Sandwich layers: the blocks the networks are built from, each a chain of layers with one
-forward and one backward (affine -> relu, conv -> norm -> relu -> pool, ...)."""
+forward and one backward (affine -> relu, conv -> norm -> relu -> pool, the residual block, ...)."""
+from .._validate import require_shape
 from .conv import conv_backward, conv_forward, max_pool_backward, max_pool_forward
 from .core import affine_backward, affine_forward, relu_backward, relu_forward
 from .normalization import (batchnorm_backward, batchnorm_forward, layernorm_backward,
@@ -12,6 +13,8 @@ __all__ = [
     "affine_norm_relu_backward", "conv_relu_forward", "conv_relu_backward",
     "conv_relu_pool_forward", "conv_relu_pool_backward", "conv_norm_relu_forward",
     "conv_norm_relu_backward", "conv_norm_relu_pool_forward", "conv_norm_relu_pool_backward",
+    "conv_norm_add_relu_forward", "conv_norm_add_relu_backward", "residual_block_forward",
+    "residual_block_backward",
 ]
 
 
@@ -135,3 +138,48 @@ def conv_norm_relu_pool_backward(dout, cache):
     """Gradients of conv_norm_relu_pool_forward: dout -> dx, dw, db, dgamma, dbeta."""
     block_cache, pool_cache = cache
     return conv_norm_relu_backward(max_pool_backward(dout, pool_cache), block_cache)
+
+
+def conv_norm_add_relu_forward(h, skip, w, b, gamma, beta, conv_param, norm_param, normalization):
+    """relu(norm(conv(h)) + skip), the end of a residual block: h (N, C, H, W), skip (N, F, H', W')
+    -> out (N, F, H', W')."""
+    if normalization not in _SPATIAL_NORMALIZERS:
+        raise ValueError(f"normalization must be one of {sorted(_SPATIAL_NORMALIZERS)}, "
+                         f"got {normalization!r}")
+    norm_forward = _SPATIAL_NORMALIZERS[normalization][0]
+    a, conv_cache = conv_forward(h, w, b, conv_param)
+    n, norm_cache = norm_forward(a, gamma, beta, norm_param)
+    require_shape("conv_norm_add_relu_forward", "skip",
+                  skip, n.shape)
+    out, relu_cache = relu_forward(n + skip)
+    return out, (normalization, conv_cache, norm_cache, relu_cache)
+
+
+def conv_norm_add_relu_backward(dout, cache):
+    """Gradients of conv_norm_add_relu_forward: dout -> dh, dskip, dw, db, dgamma, dbeta."""
+    normalization, conv_cache, norm_cache, relu_cache = cache
+    norm_backward = _SPATIAL_NORMALIZERS[normalization][1]
+    dsum = relu_backward(dout, relu_cache)          # the sum passes its gradient to both terms
+    da, dgamma, dbeta = norm_backward(dsum, norm_cache)
+    dh, dw, db = conv_backward(da, conv_cache)
+    return dh, dsum, dw, db, dgamma, dbeta
+
+
+def residual_block_forward(x, w1, b1, gamma1, beta1, w2, b2, gamma2, beta2, conv_param,
+                           norm_param1, norm_param2, normalization):
+    """relu(x + norm(conv(relu(norm(conv(x)))))), He et al.'s basic block with an identity skip:
+    x (N, C, H, W) -> out (N, C, H, W); w1 and w2 of shape (C, C, fs, fs)."""
+    h, first_cache = conv_norm_relu_forward(x, w1, b1, gamma1, beta1, conv_param, norm_param1,
+                                            normalization)
+    out, second_cache = conv_norm_add_relu_forward(h, x, w2, b2, gamma2, beta2, conv_param,
+                                                   norm_param2, normalization)
+    return out, (first_cache, second_cache)
+
+
+def residual_block_backward(dout, cache):
+    """Gradients of residual_block_forward: dout -> dx, dw1, db1, dgamma1, dbeta1, dw2, db2,
+    dgamma2, dbeta2; dx adds the gradient through the block and the one along the skip."""
+    first_cache, second_cache = cache
+    dh, dskip, dw2, db2, dgamma2, dbeta2 = conv_norm_add_relu_backward(dout, second_cache)
+    dx, dw1, db1, dgamma1, dbeta1 = conv_norm_relu_backward(dh, first_cache)
+    return dx + dskip, dw1, db1, dgamma1, dbeta1, dw2, db2, dgamma2, dbeta2

@@ -1,17 +1,21 @@
-"""Convolutional networks: CS231n's three-layer net and a configurable stack of conv blocks."""
+"""Convolutional networks: the classic three-layer net and a configurable stack of conv blocks,
+plain or residual."""
 import numbers
 
 import numpy as np
 
 from ..layers import (affine_backward, affine_forward, affine_relu_backward, affine_relu_forward,
-                      conv_norm_relu_backward, conv_norm_relu_forward, conv_relu_backward,
-                      conv_relu_forward, conv_relu_pool_backward, conv_relu_pool_forward,
-                      max_pool_backward, max_pool_forward)
+                      conv_backward, conv_forward, conv_norm_add_relu_backward,
+                      conv_norm_add_relu_forward, conv_norm_relu_backward, conv_norm_relu_forward,
+                      conv_relu_backward, conv_relu_forward, conv_relu_pool_backward,
+                      conv_relu_pool_forward, max_pool_backward, max_pool_forward)
 from .._validate import require_sizes
 from .classifier import Classifier
 
 # every pooling layer in these models halves the height and the width
 POOL_PARAM = {"pool_height": 2, "pool_width": 2, "stride": 2}
+# the 1x1 convolution of a projection shortcut
+PROJECTION_PARAM = {"stride": 1, "pad": 0}
 
 
 def _same_padding(filter_size):
@@ -88,18 +92,26 @@ class ConvNet(Classifier):
     normalization: None, 'batchnorm' (spatial batch norm) or 'groupnorm' with num_groups groups,
                  applied in every conv block.
     weight_scale: std of the initial weights, or 'he' for sqrt(2 / fan_in) (the default).
+    residual:    make every conv block a residual block (He et al. 2016), which needs a
+                 normalization: relu(skip(x) + norm(conv(relu(norm(conv(x)))))) then [pool], where
+                 skip is the identity, or a 1x1 convolution where the block changes the channels.
 
     Parameters: W1..WL, b1..bL for the conv blocks (Wi of shape (F, C, fs, fs)), with gamma1..gammaL
-    and beta1..betaL (F,) when normalised; then W(L+1).., b(L+1).. for the affine layers.
+    and beta1..betaL (F,) when normalised; then W(L+1).., b(L+1).. for the affine layers. A residual
+    block i adds its second convolution Wi_2 (F, F, fs, fs), bi_2, gammai_2, betai_2 and, where
+    C != F, the shortcut's Wi_skip (F, C, 1, 1) and bi_skip.
     """
 
     def __init__(self, input_dim=(3, 32, 32), num_filters=(16, 32), filter_size=3, pool=True,
                  hidden_dims=(128,), num_classes=10, normalization=None, num_groups=4, reg=0.0,
-                 weight_scale="he", dtype=np.float32, seed=None):
+                 weight_scale="he", residual=False, dtype=np.float32, seed=None):
         super().__init__(reg=reg, dtype=dtype, seed=seed)
         if normalization not in (None, "batchnorm", "groupnorm"):
             raise ValueError("normalization must be None, 'batchnorm' or 'groupnorm', "
                              f"got {normalization!r}")
+        if residual and normalization is None:
+            raise ValueError("residual=True needs normalization='batchnorm' or 'groupnorm': "
+                             "a residual block normalises after each of its two convolutions")
         num_filters = list(num_filters)
         require_sizes("ConvNet", num_classes=num_classes,
                       **{f"num_filters[{i}]": f for i, f in enumerate(num_filters)},
@@ -112,6 +124,7 @@ class ConvNet(Classifier):
         self.num_conv = L
         self.num_affine = len(hidden_dims) + 1
         self.conv_params = [{"stride": 1, "pad": _same_padding(fs)} for fs in filter_sizes]
+        self.residual = bool(residual)
 
         C, H, W = input_dim
         for i, (F, fs, pooled) in enumerate(zip(num_filters, filter_sizes, self.pools), start=1):
@@ -123,6 +136,8 @@ class ConvNet(Classifier):
             if normalization:
                 self.params[f"gamma{i}"] = np.ones(F, dtype=self.dtype)
                 self.params[f"beta{i}"] = np.zeros(F, dtype=self.dtype)
+            if residual:
+                self._add_residual_params(i, C, F, fs, weight_scale)
             C = F
             if pooled:
                 if H < 2 or W < 2:
@@ -133,13 +148,58 @@ class ConvNet(Classifier):
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=L + 1):
             self.params[f"W{i}"] = self._init_weight((fan_in, fan_out), weight_scale)
             self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
-        # batchnorm's running statistics (or groupnorm's G) live here, not in params: not learned
+        # batchnorm's running statistics (or groupnorm's G) live here, not in params: not learned;
+        # a residual block's second normalisation has its own, after the first L
+        norms = 2 * L if residual else L
         if normalization == "batchnorm":
-            self.norm_params = [{} for _ in range(L)]
+            self.norm_params = [{} for _ in range(norms)]
         elif normalization == "groupnorm":
-            self.norm_params = [{"G": num_groups} for _ in range(L)]
+            self.norm_params = [{"G": num_groups} for _ in range(norms)]
         else:
             self.norm_params = []
+
+    def _add_residual_params(self, i, C, F, fs, weight_scale):
+        """Block i's second convolution and normalisation, and a projection shortcut if C != F."""
+        self.params[f"W{i}_2"] = self._init_weight((F, F, fs, fs), weight_scale)
+        self.params[f"b{i}_2"] = np.zeros(F, dtype=self.dtype)
+        self.params[f"gamma{i}_2"] = np.ones(F, dtype=self.dtype)
+        self.params[f"beta{i}_2"] = np.zeros(F, dtype=self.dtype)
+        if C != F:
+            self.params[f"W{i}_skip"] = self._init_weight((F, C, 1, 1), weight_scale)
+            self.params[f"b{i}_skip"] = np.zeros(F, dtype=self.dtype)
+
+    def _residual_block_forward(self, x, i, mode):
+        """Residual block i (1-based): relu(skip(x) + norm(conv(relu(norm(conv(x)))))) - [pool]."""
+        p, conv_param = self.params, self.conv_params[i - 1]
+        first_norm, second_norm = self.norm_params[i - 1], self.norm_params[self.num_conv + i - 1]
+        first_norm["mode"] = second_norm["mode"] = mode
+        h, first_cache = conv_norm_relu_forward(x, p[f"W{i}"], p[f"b{i}"], p[f"gamma{i}"],
+                                                p[f"beta{i}"], conv_param, first_norm,
+                                                self.normalization)
+        skip, skip_cache = x, None
+        if f"W{i}_skip" in p:
+            skip, skip_cache = conv_forward(x, p[f"W{i}_skip"], p[f"b{i}_skip"], PROJECTION_PARAM)
+        out, second_cache = conv_norm_add_relu_forward(h, skip, p[f"W{i}_2"], p[f"b{i}_2"],
+                                                       p[f"gamma{i}_2"], p[f"beta{i}_2"],
+                                                       conv_param, second_norm,
+                                                       self.normalization)
+        pool_cache = None
+        if self.pools[i - 1]:
+            out, pool_cache = max_pool_forward(out, POOL_PARAM)
+        return out, (first_cache, skip_cache, second_cache, pool_cache)
+
+    def _residual_block_backward(self, dout, cache, i, grads):
+        """Gradients of residual block i: stores its parameters' gradients, returns dx."""
+        first_cache, skip_cache, second_cache, pool_cache = cache
+        if self.pools[i - 1]:
+            dout = max_pool_backward(dout, pool_cache)
+        (dh, dskip, grads[f"W{i}_2"], grads[f"b{i}_2"], grads[f"gamma{i}_2"],
+         grads[f"beta{i}_2"]) = conv_norm_add_relu_backward(dout, second_cache)
+        (dx, grads[f"W{i}"], grads[f"b{i}"], grads[f"gamma{i}"],
+         grads[f"beta{i}"]) = conv_norm_relu_backward(dh, first_cache)
+        if skip_cache is not None:
+            dskip, grads[f"W{i}_skip"], grads[f"b{i}_skip"] = conv_backward(dskip, skip_cache)
+        return dx + dskip
 
     @staticmethod
     def _per_block(name, value, num_blocks):
@@ -152,6 +212,8 @@ class ConvNet(Classifier):
 
     def _conv_block_forward(self, x, i, mode):
         """Conv block i (1-based): conv - [norm] - relu - [pool]; returns (out, cache)."""
+        if self.residual:
+            return self._residual_block_forward(x, i, mode)
         w, b = self.params[f"W{i}"], self.params[f"b{i}"]
         conv_param = self.conv_params[i - 1]
         ### BEGIN SOLUTION
@@ -171,6 +233,8 @@ class ConvNet(Classifier):
 
     def _conv_block_backward(self, dout, cache, i, grads):
         """Gradients of conv block i: stores its parameters' gradients in grads, returns dx."""
+        if self.residual:
+            return self._residual_block_backward(dout, cache, i, grads)
         block_cache, pool_cache = cache
         ### BEGIN SOLUTION
         if self.pools[i - 1]:
