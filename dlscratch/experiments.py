@@ -23,8 +23,9 @@ def default_window(length):
 
 
 def smooth(values, window=None):
-    """Centred moving average of a 1-D sequence: no lag; near the ends the window shrinks
-    symmetrically (the first and last points stay as they are); returns an array of the same length."""
+    """Centred moving average of a 1-D sequence (no lag); near the ends, where the centred window
+    does not fit, the least-squares line through the points it still covers, read at the point
+    (a trend is followed and the last point is not left raw); returns an array of the same length."""
     values = np.asarray(values, dtype=np.float64).ravel()
     n = values.size
     window = default_window(n) if window is None else window
@@ -32,10 +33,16 @@ def smooth(values, window=None):
         raise ValueError(f"smooth: window must be a positive odd integer, got {window!r}")
     if n == 0:
         return values.copy()
-    t = np.arange(n)
-    half = np.minimum(window // 2, np.minimum(t, n - 1 - t))    # the widest centred window that fits
-    sums = np.concatenate([[0.0], np.cumsum(values)])
-    return (sums[t + half + 1] - sums[t - half]) / (2 * half + 1)
+    t = np.arange(n, dtype=np.float64)
+    lo = np.maximum(np.arange(n) - window // 2, 0)
+    hi = np.minimum(np.arange(n) + window // 2, n - 1) + 1         # each point's window [lo, hi)
+    window_sum = lambda a: (lambda c: c[hi] - c[lo])(np.concatenate([[0.0], np.cumsum(a)]))
+    count = hi - lo
+    t_mean, y_mean = window_sum(t) / count, window_sum(values) / count
+    t_var = window_sum(t * t) / count - t_mean ** 2
+    covariance = window_sum(t * values) / count - t_mean * y_mean
+    slope = np.divide(covariance, t_var, out=np.zeros(n), where=t_var > 1e-9)
+    return y_mean + slope * (t - t_mean)        # inside, t is its window's centre: the plain mean
 
 
 def over_seeds(run, seeds=(0, 1, 2)):

@@ -33,13 +33,21 @@ def image_axes(fig):
 
 # --- smooth -----------------------------------------------------------------
 
-def test_smooth_is_a_centred_mean_that_shrinks_at_the_ends():
+def test_smooth_is_a_centred_mean_with_a_fitted_line_at_the_ends():
     values = [1.0, 2.0, 6.0, 3.0, 8.0]
-    # window 3: the ends keep their value, the middle points average their two neighbours
+    # window 3: the middle points average their two neighbours; an end's window holds two points,
+    # and the line through them passes through the end's own value
     expected = [1.0, 3.0, 11 / 3, 17 / 3, 8.0]
     np.testing.assert_allclose(smooth(values, window=3), expected, rtol=1e-12)
-    # window 5: the middle point averages all five, its neighbours only three
-    np.testing.assert_allclose(smooth(values, window=5)[1:4], [3.0, 4.0, 17 / 3], rtol=1e-12)
+    # window 5: the middle point averages all five; point 1 reads the least-squares line through
+    # points 0..3 (slope 1, mean 3 at t = 1.5) at t = 1, point 3 the one through points 1..4
+    np.testing.assert_allclose(smooth(values, window=5)[1:4], [2.5, 4.0, 5.5], rtol=1e-12)
+
+
+def test_smooth_does_not_leave_the_last_point_raw():
+    zigzag = 0.1 * np.arange(101) + np.where(np.arange(101) % 2, 1.0, -1.0)
+    smoothed = smooth(zigzag, window=21)
+    assert abs(smoothed[-1] - 10.0) < 0.2 and abs(smoothed[0]) < 0.2    # the raw ends are 1 off
 
 
 def test_smooth_does_not_lag_a_trend_or_move_a_peak():
