@@ -271,6 +271,36 @@ def show_image_grid(images, labels=None, ncols=10, cmap=None, title=None, shared
     return fig
 
 
+# where a point's label may go, in order of preference: (x, y) offset in points, alignment
+LABEL_PLACES = [((3, 3), "left"), ((3, -9), "left"), ((-3, 3), "right"), ((-3, -9), "right"),
+                ((3, 10), "left"), ((-3, 10), "right"), ((3, -16), "left"), ((-3, -16), "right")]
+
+
+def _label_points_without_overlap(ax, points, words, fontsize=8):
+    """Write each word next to its point, at the first place in LABEL_PLACES where it overlaps no
+    label written before (or, if every place does, at the one that overlaps least)."""
+    renderer = ax.figure.canvas.get_renderer()
+    placed = []
+    for word, (x, y) in zip(words, points):
+        label = ax.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points",
+                            fontsize=fontsize)
+        best = None
+        for offset, align in LABEL_PLACES:
+            label.set_position(offset)
+            label.set_horizontalalignment(align)
+            box = label.get_window_extent(renderer)
+            overlap = sum(max(0, min(box.x1, o.x1) - max(box.x0, o.x0)) *
+                          max(0, min(box.y1, o.y1) - max(box.y0, o.y0)) for o in placed)
+            if best is None or overlap < best[0]:
+                best = (overlap, offset, align, box)
+            if overlap == 0:
+                break
+        _, offset, align, box = best
+        label.set_position(offset)
+        label.set_horizontalalignment(align)
+        placed.append(box)
+
+
 def plot_word_pairs(points, words, pairs, ax=None, title=None,
                     axis_labels=("first principal component", "second principal component")):
     """Label 2-D points (n, 2) with their words and draw an arrow from the first to the second word
@@ -285,8 +315,7 @@ def plot_word_pairs(points, words, pairs, ax=None, title=None,
         raise ValueError(f"plot_word_pairs: the pairs name words without a point: {missing}")
     ax = ax if ax is not None else _new_axes()
     ax.scatter(points[:, 0], points[:, 1], s=12, color="0.4")
-    for word, (x, y) in zip(words, points):
-        ax.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=8)
+    _label_points_without_overlap(ax, points, words)
     for first, second in pairs:
         start, end = points[where[first]], points[where[second]]
         ax.annotate("", xy=end, xytext=start,

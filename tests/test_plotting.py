@@ -274,6 +274,18 @@ def test_plot_word_pairs_labels_every_word_and_draws_one_arrow_per_pair():
     assert ax.get_title() == "gender" and ax.get_xlabel() and ax.get_ylabel()
     with pytest.raises(ValueError, match="without a point"):
         plot_word_pairs(points, words, [("man", "prince")])
+    plt.close("all")
+
+
+def test_plot_word_pairs_moves_labels_apart_when_points_nearly_coincide():
+    from dlscratch.plotting import plot_word_pairs
+    points = np.array([[0.0, 0.0], [0.001, 0.0], [0.0, 0.001], [1.0, 1.0]])
+    words = ["paris", "moscow", "berlin", "tokyo"]
+    ax = plot_word_pairs(points, words, [("paris", "tokyo")])
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text()]
+    assert len(boxes) == 4
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     with pytest.raises(ValueError, match=r"expected points \(n, 2\)"):
         plot_word_pairs(points[:, :1], words, [])
     plt.close("all")
