@@ -279,6 +279,7 @@ LABEL_PLACES = [((3, 3), "left"), ((3, -9), "left"), ((-3, 3), "right"), ((-3, -
 def _label_points_without_overlap(ax, points, words, fontsize=8):
     """Write each word next to its point, at the first place in LABEL_PLACES where it overlaps no
     label written before (or, if every place does, at the one that overlaps least)."""
+    ax.autoscale_view()                 # the limits the points will be drawn with, not stale ones
     renderer = ax.figure.canvas.get_renderer()
     placed = []
     for word, (x, y) in zip(words, points):
