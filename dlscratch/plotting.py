@@ -142,6 +142,16 @@ def _mean_and_band(ax, x, curves, style, label):
     return line
 
 
+def _legend_corner_away_from_the_end(ax, curves):
+    """'lower right' where the curves end in the upper half of the axis (a metric that rises to its
+    ceiling would be hidden under an upper legend), 'upper right' where they end low."""
+    low, high = ax.get_ylim()
+    ends = [np.atleast_2d(c)[:, -1].mean() for c in curves if np.size(c)]
+    middle = (low + high) / 2
+    in_upper_half = np.mean([(e > middle) if high > low else True for e in ends]) >= 0.5
+    return "lower right" if in_upper_half else "upper right"
+
+
 def compare_runs(runs, title=None, window=None, log_scale="auto", show_train=True, metric_name=None):
     """Overlay several named runs {name: solver or [solver per seed]}: smoothed losses left,
     validation metric (bold) and train metric (faint) right; seeds drawn as mean ± sd; returns the Figure."""
@@ -178,7 +188,7 @@ def compare_runs(runs, title=None, window=None, log_scale="auto", show_train=Tru
                   title=f"validation {name}" + (" (bold) and train (faint)" if show_train else ""))
     _zoom_to_trained_epochs(metric_ax, metric_curves, _is_bounded(metric_curves))
     loss_ax.legend()
-    metric_ax.legend()
+    metric_ax.legend(loc=_legend_corner_away_from_the_end(metric_ax, metric_curves))
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -289,3 +289,14 @@ def test_plot_word_pairs_moves_labels_apart_when_points_nearly_coincide():
     with pytest.raises(ValueError, match=r"expected points \(n, 2\)"):
         plot_word_pairs(points[:, :1], words, [])
     plt.close("all")
+
+
+def test_compare_runs_puts_the_metric_legend_away_from_where_the_curves_end():
+    rising = [fake_solver([1.0, 0.5, 0.2], [0.1, 0.9, 1.0, 1.0], [0.1, 0.9, 1.0, 1.0]),
+              fake_solver([1.0, 0.4], [0.1, 0.8, 0.99, 1.0], [0.1, 0.8, 0.99, 1.0])]
+    fig = compare_runs({"a": rising[0], "b": rising[1]})
+    assert fig.axes[1].get_legend()._loc == 4                       # lower right: curves end high
+    falling = fake_solver([1.0, 0.5], [9.0, 5.0, 3.0, 2.0], [9.0, 5.0, 3.0, 2.0])
+    fig = compare_runs({"a": falling, "b": falling}, metric_name="perplexity")
+    assert fig.axes[1].get_legend()._loc == 1                       # upper right: curves end low
+    plt.close("all")
