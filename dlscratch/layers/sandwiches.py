@@ -73,6 +73,14 @@ _SPATIAL_NORMALIZERS = {
 }
 
 
+def _spatial_normalizer(normalization):
+    """The (forward, backward) pair of 'batchnorm' or 'groupnorm', or a clear error."""
+    if normalization not in _SPATIAL_NORMALIZERS:
+        raise ValueError(f"normalization must be one of {sorted(_SPATIAL_NORMALIZERS)}, "
+                         f"got {normalization!r}")
+    return _SPATIAL_NORMALIZERS[normalization]
+
+
 def conv_relu_forward(x, w, b, conv_param):
     """conv -> relu: x (N, C, H, W) -> out (N, F, H', W')."""
     a, conv_cache = conv_forward(x, w, b, conv_param)
@@ -105,10 +113,7 @@ def conv_norm_relu_forward(x, w, b, gamma, beta, conv_param, norm_param, normali
     norm_param is the bn_param of batchnorm, or for 'groupnorm' the gn_param plus the number of
     groups under the key 'G'.
     """
-    if normalization not in _SPATIAL_NORMALIZERS:
-        raise ValueError(f"normalization must be one of {sorted(_SPATIAL_NORMALIZERS)}, "
-                         f"got {normalization!r}")
-    norm_forward = _SPATIAL_NORMALIZERS[normalization][0]
+    norm_forward = _spatial_normalizer(normalization)[0]
     a, conv_cache = conv_forward(x, w, b, conv_param)
     n, norm_cache = norm_forward(a, gamma, beta, norm_param)
     out, relu_cache = relu_forward(n)
@@ -143,10 +148,7 @@ def conv_norm_relu_pool_backward(dout, cache):
 def conv_norm_add_relu_forward(h, skip, w, b, gamma, beta, conv_param, norm_param, normalization):
     """relu(norm(conv(h)) + skip), the end of a residual block: h (N, C, H, W), skip (N, F, H', W')
     -> out (N, F, H', W')."""
-    if normalization not in _SPATIAL_NORMALIZERS:
-        raise ValueError(f"normalization must be one of {sorted(_SPATIAL_NORMALIZERS)}, "
-                         f"got {normalization!r}")
-    norm_forward = _SPATIAL_NORMALIZERS[normalization][0]
+    norm_forward = _spatial_normalizer(normalization)[0]
     a, conv_cache = conv_forward(h, w, b, conv_param)
     n, norm_cache = norm_forward(a, gamma, beta, norm_param)
     require_shape("conv_norm_add_relu_forward", "skip",
