@@ -41,8 +41,11 @@ $(STAMP): pyproject.toml
 # BLAS threads would compete with the other worker's.
 TEST_WORKERS ?= auto
 ONE_BLAS_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+# DLSCRATCH_PROGRESS=text: a training cell sends one line per run, not a widget update every 0.1 s;
+# nbval reads a cell's output only after it has run and waits 5 s per message, and a flood of
+# widget messages can overflow the kernel's output queue and lose the last one (a false failure).
 test: install
-	DLSCRATCH_QUICK=1 $(ONE_BLAS_THREAD) $(PY) -m pytest tests notebooks --nbval-lax \
+	DLSCRATCH_QUICK=1 DLSCRATCH_PROGRESS=text $(ONE_BLAS_THREAD) $(PY) -m pytest tests notebooks --nbval-lax \
 		-n $(TEST_WORKERS) --dist loadscope --durations=10
 
 lab: install

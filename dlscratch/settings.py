@@ -6,7 +6,8 @@ can execute every notebook in minutes. Every check and assertion still runs; onl
 
 DLSCRATCH_PROGRESS=text draws progress bars as plain text instead of Jupyter widgets. `make notebooks`
 sets it, so the committed notebooks show each bar's final state on every viewer (a widget saved by a
-headless run would show as an empty bar).
+headless run would show as an empty bar); `make test` sets it so that nbval receives a few output
+messages per training cell instead of a widget update every tenth of a second.
 """
 import os
 
