@@ -36,7 +36,12 @@ def smooth(values, window=None):
     t = np.arange(n, dtype=np.float64)
     lo = np.maximum(np.arange(n) - window // 2, 0)
     hi = np.minimum(np.arange(n) + window // 2, n - 1) + 1         # each point's window [lo, hi)
-    window_sum = lambda a: (lambda c: c[hi] - c[lo])(np.concatenate([[0.0], np.cumsum(a)]))
+
+    def window_sum(a):
+        """The sum of a over each point's window, from one cumulative sum."""
+        cumulative = np.concatenate([[0.0], np.cumsum(a)])
+        return cumulative[hi] - cumulative[lo]
+
     count = hi - lo
     t_mean, y_mean = window_sum(t) / count, window_sum(values) / count
     t_var = window_sum(t * t) / count - t_mean ** 2

@@ -145,11 +145,9 @@ def _mean_and_band(ax, x, curves, style, label):
 def _legend_corner_away_from_the_end(ax, curves):
     """'lower right' where the curves end in the upper half of the axis (a metric that rises to its
     ceiling would be hidden under an upper legend), 'upper right' where they end low."""
-    low, high = ax.get_ylim()
+    middle = np.mean(ax.get_ylim())
     ends = [np.atleast_2d(c)[:, -1].mean() for c in curves if np.size(c)]
-    middle = (low + high) / 2
-    in_upper_half = np.mean([(e > middle) if high > low else True for e in ends]) >= 0.5
-    return "lower right" if in_upper_half else "upper right"
+    return "lower right" if np.mean([end > middle for end in ends]) >= 0.5 else "upper right"
 
 
 def compare_runs(runs, title=None, window=None, log_scale="auto", show_train=True, metric_name=None):
@@ -286,6 +284,11 @@ LABEL_PLACES = [((3, 3), "left"), ((3, -9), "left"), ((-3, 3), "right"), ((-3, -
                 ((3, 10), "left"), ((-3, 10), "right"), ((3, -16), "left"), ((-3, -16), "right")]
 
 
+def _overlap_area(a, b):
+    """The area (in display units) that two boxes share."""
+    return max(0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
+
+
 def _label_points_without_overlap(ax, points, words, fontsize=8):
     """Write each word next to its point, at the first place in LABEL_PLACES where it overlaps no
     label written before (or, if every place does, at the one that overlaps least)."""
@@ -300,8 +303,7 @@ def _label_points_without_overlap(ax, points, words, fontsize=8):
             label.set_position(offset)
             label.set_horizontalalignment(align)
             box = label.get_window_extent(renderer)
-            overlap = sum(max(0, min(box.x1, o.x1) - max(box.x0, o.x0)) *
-                          max(0, min(box.y1, o.y1) - max(box.y0, o.y0)) for o in placed)
+            overlap = sum(_overlap_area(box, other) for other in placed)
             if best is None or overlap < best[0]:
                 best = (overlap, offset, align, box)
             if overlap == 0:
