@@ -11,6 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from dlscratch import layers as L
+from dlscratch.layers.sandwiches import TRANSFORMER_BLOCK_PARAMS
 
 # make(rng, dtype) -> (inputs, settings): settings() builds fresh setting objects (dicts that a
 # layer may update, like batch norm's running averages) for every call.
@@ -266,6 +267,63 @@ def attention_inputs(masked):
     return make
 
 
+def causal_attention_inputs(masked):
+    def make(rng, dtype):
+        inputs = [randn(rng, 2, 4, 3, dtype=dtype), randn(rng, 2, 4, 3, dtype=dtype),
+                  randn(rng, 2, 4, 5, dtype=dtype)]
+        mask = np.array([[True, True, False, False], [True] * 4]) if masked else None
+        return inputs, lambda: (mask, True)
+    return make
+
+
+def multihead_inputs(Tk, masked=False, causal=False, heads=2, D=6):
+    """query (2, 4, D), key_value (2, Tk, D) and the four projection arrays."""
+    def make(rng, dtype):
+        scale = 1 / np.sqrt(D)
+        inputs = [randn(rng, 2, 4, D, dtype=dtype), randn(rng, 2, Tk, D, dtype=dtype),
+                  randn(rng, D, 3 * D, dtype=dtype, scale=scale), randn(rng, 3 * D, dtype=dtype),
+                  randn(rng, D, D, dtype=dtype, scale=scale), randn(rng, D, dtype=dtype)]
+        mask = None
+        if masked:
+            mask = np.ones((2, Tk), dtype=bool)
+            mask[0, Tk // 2:] = False
+        return inputs, lambda: (heads, mask, causal)
+    return make
+
+
+MLP_PARAMS = TRANSFORMER_BLOCK_PARAMS[6:]
+
+
+def block_layer(forward_with_dict, backward_with_dict, keys):
+    """A block forward(x, dict of arrays, ...) as a layer of x and the arrays named by keys."""
+    def forward(x, *arrays_and_settings):
+        arrays, settings = arrays_and_settings[:len(keys)], arrays_and_settings[len(keys):]
+        return forward_with_dict(x, dict(zip(keys, arrays)), *settings)
+
+    def backward(dout, cache):
+        dx, grads = backward_with_dict(dout, cache)
+        assert sorted(grads) == sorted(keys)
+        return (dx, *(grads[k] for k in keys))
+    return forward, backward
+
+
+def block_inputs(keys, settings, D=6, M=10):
+    """x (2, 4, D) and a Transformer block's arrays named by keys (gains near 1)."""
+    shapes = {"attn_gamma": (D,), "attn_beta": (D,), "W_qkv": (D, 3 * D), "b_qkv": (3 * D,),
+              "W_proj": (D, D), "b_proj": (D,), "mlp_gamma": (D,), "mlp_beta": (D,),
+              "W_up": (D, M), "b_up": (M,), "W_down": (M, D), "b_down": (D,)}
+
+    def make(rng, dtype):
+        arrays = [randn(rng, *shapes[k], dtype=dtype, scale=0.5) + dtype(k.endswith("gamma"))
+                  for k in keys]
+        return [randn(rng, 2, 4, D, dtype=dtype), *arrays], lambda: settings
+    return make
+
+
+def block_dropout():
+    return {"p": 0.8, "mode": "train", "seed": 3}
+
+
 # ------------------------------------------------------------------------------------------------
 # The table
 # ------------------------------------------------------------------------------------------------
@@ -327,6 +385,42 @@ def _layers():
         "attention": Case(L.attention_forward, L.attention_backward, attention_inputs(False)),
         "attention_masked": Case(L.attention_forward, L.attention_backward,
                                  attention_inputs(True)),
+        "attention_causal": Case(L.attention_forward, L.attention_backward,
+                                 causal_attention_inputs(False)),
+        "attention_causal_masked": Case(L.attention_forward, L.attention_backward,
+                                        causal_attention_inputs(True)),
+        "multihead_attention": Case(L.multihead_attention_forward,
+                                    L.multihead_attention_backward, multihead_inputs(5)),
+        "multihead_attention_masked": Case(L.multihead_attention_forward,
+                                           L.multihead_attention_backward,
+                                           multihead_inputs(5, masked=True)),
+        "multihead_attention_causal": Case(L.multihead_attention_forward,
+                                           L.multihead_attention_backward,
+                                           multihead_inputs(4, masked=True, causal=True, heads=3)),
+        "residual_mlp": Case(*block_layer(L.residual_mlp_forward, L.residual_mlp_backward,
+                                          MLP_PARAMS),
+                             block_inputs(MLP_PARAMS, (None,)), bad_input=0,
+                             covers=("residual_mlp_forward", "residual_mlp_backward")),
+        "transformer_block": Case(*block_layer(L.transformer_block_forward,
+                                               L.transformer_block_backward,
+                                               TRANSFORMER_BLOCK_PARAMS),
+                                  block_inputs(TRANSFORMER_BLOCK_PARAMS, (2, True, None, None)),
+                                  bad_input=0, covers=("transformer_block_forward",
+                                                       "transformer_block_backward")),
+        "transformer_block_dropout": Case(*block_layer(L.transformer_block_forward,
+                                                       L.transformer_block_backward,
+                                                       TRANSFORMER_BLOCK_PARAMS),
+                                          block_inputs(TRANSFORMER_BLOCK_PARAMS,
+                                                       (2, True, None, block_dropout())), 1e-5,
+                                          bad_input=0, covers=("transformer_block_forward",
+                                                               "transformer_block_backward")),
+        "gelu": Case(L.gelu_forward, L.gelu_backward,
+                     lambda rng, dtype: ([randn(rng, 3, 4, 5, dtype=dtype, scale=2)], none),
+                     bad_input=None),
+        "layernorm_sequences": Case(L.layernorm_forward, L.layernorm_backward,
+                                    lambda rng, dtype: (norm_inputs(rng, dtype, (2, 3, 6), 6),
+                                                        lambda: ({},)),
+                                    bad_input=1),
         "affine_relu": Case(L.affine_relu_forward, L.affine_relu_backward, affine_relu_inputs,
                             bad_input=1),
         "conv_relu": Case(L.conv_relu_forward, L.conv_relu_backward, conv_relu_inputs(False),
@@ -389,6 +483,8 @@ LAYERS = _layers()
 
 # public functions of dlscratch.layers that are not a forward/backward pair, each with its own
 # tests: the losses return (loss, dx); softmax, log_softmax, sigmoid and standardize are the
-# building blocks the layers share; attention_weights reads a cache
+# building blocks the layers share; attention_weights reads a cache; causal_mask, split_heads,
+# merge_heads and sinusoidal_positions make arrays (tests/test_transformer_layers.py)
 NOT_LAYERS = {"log_softmax", "softmax", "softmax_loss", "svm_loss", "temporal_softmax_loss",
-              "sigmoid", "standardize", "standardize_backward", "attention_weights"}
+              "sigmoid", "standardize", "standardize_backward", "attention_weights",
+              "causal_mask", "split_heads", "merge_heads", "sinusoidal_positions"}

@@ -9,7 +9,7 @@ import pytest
 
 from dlscratch.gradient_check import check_model_gradients
 from dlscratch.models import (CBOW, ConvNet, FullyConnectedNet, Model, RecurrentNet, Seq2Seq,
-                              SkipGram, ThreeLayerConvNet)
+                              SkipGram, ThreeLayerConvNet, TransformerLM)
 
 
 def _labels(r, n, classes):
@@ -53,6 +53,16 @@ MODELS = {
                                             seed=seed),
                 lambda r: (r.integers(3, 7, size=(2, 4)), np.c_[r.integers(3, 6, size=(2, 2)),
                                                                np.full((2, 1), 2)])),
+    "transformer": (lambda dtype, seed: TransformerLM(7, block_size=5, embed_dim=6, num_heads=2,
+                                                      num_layers=2, mlp_ratio=2, reg=0.1,
+                                                      dtype=dtype, seed=seed),
+                    lambda r: (r.integers(7, size=(2, 4)), r.integers(7, size=(2, 4)))),
+    "transformer_tied_sinusoidal_dropout": (
+        lambda dtype, seed: TransformerLM(7, block_size=4, embed_dim=4, num_heads=2, num_layers=1,
+                                          positions="sinusoidal", tie_weights=True,
+                                          dropout_keep_ratio=0.8, dtype=dtype, seed=seed),
+        lambda r: (r.integers(7, size=(3, 4)), np.where(r.random((3, 4)) < 0.2, -1,
+                                                         r.integers(7, size=(3, 4))))),
 }
 
 
@@ -61,6 +71,10 @@ def model_and_batch(name, dtype=np.float64, seed=0):
     model = make(dtype, seed)
     if name in ("skip_gram", "cbow"):      # W_out starts at zero: give it values to check
         model.params["W_out"] = model.rng.standard_normal(model.params["W_out"].shape).astype(dtype)
+    if name.startswith("transformer"):     # GPT-2's std 0.02 leaves the blocks nearly linear
+        for key, value in model.params.items():
+            if key.startswith(("W", "b")):
+                model.params[key] = (0.5 * model.rng.standard_normal(value.shape)).astype(dtype)
     return model, batch(np.random.default_rng(1))
 
 

@@ -106,4 +106,4 @@ def named(prefix, out, grads):
     return {f"{prefix}_out": out, **{f"{prefix}_d{i}": g for i, g in enumerate(grads)}}
 
 
-from . import layers, conv, recurrent, models, notebooks  # noqa: E402,F401  (they fill CASES)
+from . import layers, conv, recurrent, models, notebooks, transformer  # noqa: E402,F401  (they fill CASES)

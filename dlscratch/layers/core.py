@@ -1,4 +1,4 @@
-"""The affine layer and the element-wise non-linearities ReLU, sigmoid and tanh.
+"""The affine layer and the element-wise non-linearities ReLU, sigmoid, tanh and GELU.
 
 Every `*_forward` returns `(out, cache)` and every `*_backward(dout, cache)` returns the gradients
 with respect to the forward's inputs, in the order they were passed. Inputs are never modified in
@@ -10,7 +10,8 @@ from .._validate import require_dout, require_float, require_shape
 
 __all__ = [
     "affine_forward", "affine_backward", "relu_forward", "relu_backward", "sigmoid",
-    "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward",
+    "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward", "gelu_forward",
+    "gelu_backward",
 ]
 
 
@@ -105,4 +106,29 @@ def tanh_backward(dout, cache):
     ### BEGIN SOLUTION
     dx = dout * (1 - out * out)
     ### END SOLUTION
+    return dx
+
+
+# GELU's tanh approximation (Hendrycks & Gimpel 2016), the form GPT-2 uses: the constants of
+# 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+GELU_SCALE = np.sqrt(2 / np.pi)
+GELU_CUBIC = 0.044715
+
+
+def gelu_forward(x):
+    """GELU, tanh form, element-wise: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))); any shape."""
+    require_float("gelu_forward", x=x)
+    scale, cubic = x.dtype.type(GELU_SCALE), x.dtype.type(GELU_CUBIC)
+    t = np.tanh(scale * (x + cubic * x * x * x))
+    out = 0.5 * x * (1 + t)
+    return out, (x, t)
+
+
+def gelu_backward(dout, cache):
+    """Gradient of gelu_forward: 0.5(1 + t) + 0.5·x·(1 − t²)·√(2/π)(1 + 3·0.044715x²), t the tanh."""
+    x, t = cache
+    require_dout("gelu_backward", dout, x.shape)
+    scale, cubic = x.dtype.type(GELU_SCALE), x.dtype.type(GELU_CUBIC)
+    du_dx = scale * (1 + 3 * cubic * x * x)
+    dx = dout * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du_dx)
     return dx

@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from .._validate import require_arrays, require_dout, require_mode
+from .._validate import require_arrays, require_dout, require_float, require_mode
 
 __all__ = [
     "standardize", "standardize_backward",
@@ -115,26 +115,38 @@ def batchnorm_backward_alt(dout, cache):
 
 
 def layernorm_forward(x, gamma, beta, ln_param):
-    """Layer normalisation over the feature axis: x (N, D), gamma/beta (D,) -> out (N, D)."""
-    require_arrays("layernorm_forward", x=(x, "N D"), gamma=(gamma, "D"), beta=(beta, "D"))
+    """Layer normalisation over the last (feature) axis: x (..., D), gamma/beta (D,) -> out (..., D).
+
+    Each vector of D features is standardised on its own: a (N, D) batch of examples, or a
+    (N, T, D) batch of sequences, where every position of every sequence is one row.
+    """
+    where = "layernorm_forward"
+    require_float(where, x=x, gamma=gamma, beta=beta)
+    require_arrays(where, gamma=(gamma, "D"), beta=(beta, "D"))
+    if x.ndim < 2 or x.shape[-1] != gamma.shape[0]:
+        raise ValueError(f"{where}: x must have shape (N, D) or (..., D) with D = {gamma.shape[0]} "
+                         f"(gamma's size), got {x.shape}")
     eps = float((ln_param or {}).get("eps", 1e-5))
+    shape = x.shape
+    x = x.reshape(-1, shape[-1])                   # one row per vector: (M, D)
     ### BEGIN SOLUTION
     xhat, _, _, std = standardize(x, axis=1, eps=eps)
     out = gamma * xhat + beta
     ### END SOLUTION
-    return out, (xhat, gamma, std)
+    return out.reshape(shape), (xhat, gamma, std, shape)
 
 
 def layernorm_backward(dout, cache):
-    """Gradients of layernorm_forward: dout (N, D) -> dx (N, D), dgamma (D,), dbeta (D,)."""
-    xhat, gamma, std = cache
-    require_dout("layernorm_backward", dout, xhat.shape)
+    """Gradients of layernorm_forward: dout (..., D) -> dx (..., D), dgamma (D,), dbeta (D,)."""
+    xhat, gamma, std, shape = cache
+    require_dout("layernorm_backward", dout, shape)
+    dout = dout.reshape(xhat.shape)                # the rows the forward pass normalised
     ### BEGIN SOLUTION
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
     dx = standardize_backward(dout * gamma, xhat, std, axis=1)
     ### END SOLUTION
-    return dx, dgamma, dbeta
+    return dx.reshape(shape), dgamma, dbeta
 
 
 def _channels_last_rows(a):

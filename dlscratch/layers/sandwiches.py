@@ -1,12 +1,17 @@
 """Sandwich layers: the blocks the networks are built from, each a chain of layers with one
-forward and one backward (affine -> relu, conv -> norm -> relu -> pool, the residual block, ...)."""
+forward and one backward (affine -> relu, conv -> norm -> relu -> pool, the residual block, the
+Transformer block, ...)."""
 from .._validate import require_shape
+from .attention import multihead_attention_backward, multihead_attention_forward
 from .conv import conv_backward, conv_forward, max_pool_backward, max_pool_forward
-from .core import affine_backward, affine_forward, relu_backward, relu_forward
+from .core import (affine_backward, affine_forward, gelu_backward, gelu_forward, relu_backward,
+                   relu_forward)
+from .dropout import dropout_backward, dropout_forward
 from .normalization import (batchnorm_backward, batchnorm_forward, layernorm_backward,
                             layernorm_forward, spatial_batchnorm_backward,
                             spatial_batchnorm_forward, spatial_groupnorm_backward,
                             spatial_groupnorm_forward)
+from .recurrent import temporal_affine_backward, temporal_affine_forward
 
 __all__ = [
     "affine_relu_forward", "affine_relu_backward", "affine_norm_relu_forward",
@@ -14,7 +19,8 @@ __all__ = [
     "conv_relu_pool_forward", "conv_relu_pool_backward", "conv_norm_relu_forward",
     "conv_norm_relu_backward", "conv_norm_relu_pool_forward", "conv_norm_relu_pool_backward",
     "conv_norm_add_relu_forward", "conv_norm_add_relu_backward", "residual_block_forward",
-    "residual_block_backward",
+    "residual_block_backward", "residual_mlp_forward",
+    "residual_mlp_backward", "transformer_block_forward", "transformer_block_backward",
 ]
 
 
@@ -185,3 +191,87 @@ def residual_block_backward(dout, cache):
     dh, dskip, dw2, db2, dgamma2, dbeta2 = conv_norm_add_relu_backward(dout, second_cache)
     dx, dw1, db1, dgamma1, dbeta1 = conv_norm_relu_backward(dh, first_cache)
     return dx + dskip, dw1, db1, dgamma1, dbeta1, dw2, db2, dgamma2, dbeta2
+
+
+# The arrays of one pre-norm Transformer block, in the order of its forward pass: the layer norm
+# before attention, attention's projections, the layer norm before the MLP, the MLP's two layers.
+TRANSFORMER_BLOCK_PARAMS = ("attn_gamma", "attn_beta", "W_qkv", "b_qkv", "W_proj", "b_proj",
+                            "mlp_gamma", "mlp_beta", "W_up", "b_up", "W_down", "b_down")
+
+
+def _branch_dropout(x, dropout_param, branch):
+    """Dropout on a residual branch (identity when dropout_param is None): (out, cache)."""
+    if dropout_param is None:
+        return x, None
+    param = dict(dropout_param)
+    if "seed" in param:                      # each branch its own mask
+        param["seed"] = [*param["seed"], branch] if isinstance(param["seed"], list) \
+            else [param["seed"], branch]
+    return dropout_forward(x, param)
+
+
+def residual_mlp_forward(x, block, dropout_param=None):
+    """The second half of a Transformer block, x + MLP(LN(x)), the MLP an affine layer to M
+    features, a GELU and an affine layer back: x (N, T, D) -> out (N, T, D).
+
+    block: the block's arrays by name (those of TRANSFORMER_BLOCK_PARAMS from mlp_gamma on).
+    """
+    p = block
+    h, norm = layernorm_forward(x, p["mlp_gamma"], p["mlp_beta"], {})
+    u, up = temporal_affine_forward(h, p["W_up"], p["b_up"])
+    g, gelu = gelu_forward(u)
+    m, down = temporal_affine_forward(g, p["W_down"], p["b_down"])
+    m, drop = _branch_dropout(m, dropout_param, 2)
+    return x + m, (norm, up, gelu, down, drop)
+
+
+def residual_mlp_backward(dout, cache):
+    """Gradients of residual_mlp_forward: dout (N, T, D) -> dx and a dict of the MLP's gradients."""
+    norm, up, gelu, down, drop = cache
+    grads = {}
+    ### BEGIN SOLUTION
+    dm = _branch_dropout_backward(dout, drop)
+    dg, grads["W_down"], grads["b_down"] = temporal_affine_backward(dm, down)
+    du = gelu_backward(dg, gelu)
+    dh, grads["W_up"], grads["b_up"] = temporal_affine_backward(du, up)
+    dx, grads["mlp_gamma"], grads["mlp_beta"] = layernorm_backward(dh, norm)
+    dx = dx + dout                     # the residual stream carries dout past the branch
+    ### END SOLUTION
+    return dx, grads
+
+
+def transformer_block_forward(x, block, num_heads, causal=True, mask=None, dropout_param=None):
+    """A pre-norm Transformer block: x + MHA(LN(x)), then residual_mlp_forward:
+    x (N, T, D) -> out (N, T, D).
+
+    block: the block's arrays by name (TRANSFORMER_BLOCK_PARAMS); W_up (D, M), W_down (M, D).
+    causal and mask as for attention; dropout_param: None or dropout_forward's settings, applied
+    to each branch before it joins the residual stream.
+    """
+    p = block
+    h, norm = layernorm_forward(x, p["attn_gamma"], p["attn_beta"], {})
+    a, attn = multihead_attention_forward(h, h, p["W_qkv"], p["b_qkv"], p["W_proj"], p["b_proj"],
+                                          num_heads, mask=mask, causal=causal)
+    a, drop = _branch_dropout(a, dropout_param, 1)
+    out, mlp = residual_mlp_forward(x + a, block, dropout_param)
+    return out, (norm, attn, drop, mlp)
+
+
+def _branch_dropout_backward(dout, cache):
+    return dout if cache is None else dropout_backward(dout, cache)
+
+
+def transformer_block_backward(dout, cache):
+    """Gradients of transformer_block_forward: dout (N, T, D) -> dx (N, T, D) and a dict of the
+    block's gradients keyed like TRANSFORMER_BLOCK_PARAMS."""
+    norm, attn, drop, mlp = cache
+    ### BEGIN SOLUTION
+    dx1, grads = residual_mlp_backward(dout, mlp)
+    # x1 = x + MHA(LN(x)), self-attention: the normalised input's gradient is dquery + dkey_value
+    da = _branch_dropout_backward(dx1, drop)
+    dquery, dkey_value, grads["W_qkv"], grads["b_qkv"], grads["W_proj"], grads["b_proj"] = \
+        multihead_attention_backward(da, attn)
+    dx, grads["attn_gamma"], grads["attn_beta"] = layernorm_backward(dquery + dkey_value, norm)
+    dx = dx + dx1
+    ### END SOLUTION
+    return dx, grads

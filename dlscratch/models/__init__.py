@@ -7,6 +7,8 @@
   recurrent_net  RecurrentNet, a character language model  (05)
   word2vec       SkipGram, CBOW                            (06)
   seq2seq        Seq2Seq, an encoder-decoder with attention (07)
+  transformer    TransformerLM, a GPT-style character model (08)
+  language_model LanguageModel, what RecurrentNet and TransformerLM share
 """
 from .base import Model
 from .classifier import Classifier
@@ -14,7 +16,8 @@ from .conv_net import ConvNet, ThreeLayerConvNet
 from .fc_net import FullyConnectedNet
 from .recurrent_net import RecurrentNet
 from .seq2seq import Seq2Seq
+from .transformer import TransformerLM
 from .word2vec import CBOW, SkipGram
 
 __all__ = ["Model", "Classifier", "FullyConnectedNet", "ThreeLayerConvNet", "ConvNet",
-           "RecurrentNet", "SkipGram", "CBOW", "Seq2Seq"]
+           "RecurrentNet", "SkipGram", "CBOW", "Seq2Seq", "TransformerLM"]

@@ -10,14 +10,13 @@ import math
 import numpy as np
 
 from .._validate import require_sizes
-from ..layers import (recurrence_backward, recurrence_forward, softmax, temporal_affine_backward,
-                      temporal_affine_forward, temporal_softmax_loss, word_embedding_backward,
-                      word_embedding_forward)
+from ..layers import (recurrence_backward, recurrence_forward, temporal_affine_backward,
+                      temporal_affine_forward, word_embedding_backward, word_embedding_forward)
 from ..layers.recurrent import RECURRENCES
-from .base import Model
+from .language_model import LanguageModel
 
 
-class RecurrentNet(Model):
+class RecurrentNet(LanguageModel):
     """Predicts the next token at every position: ids (N, T) -> scores (N, T, vocab_size).
 
     Parameters: W_embed (V, wordvec_dim); Wx (wordvec_dim, kH), Wh (H, kH), b (kH,) of the
@@ -34,9 +33,6 @@ class RecurrentNet(Model):
     carried state alone. Set carry_state=False for calls that must not depend on each other,
     such as a gradient check, which evaluates the loss many times on the same batch.
     """
-
-    metric_name = "perplexity"
-    higher_is_better = False
 
     def __init__(self, vocab_size, wordvec_dim=64, hidden_dim=128, cell_type="lstm",
                  dtype=np.float32, seed=None, carry_state=True, vocab=None):
@@ -127,13 +123,6 @@ class RecurrentNet(Model):
         ### END SOLUTION
         return grads
 
-    def _check_ids(self, X):
-        X = np.asarray(X)
-        if X.ndim != 2 or not np.issubdtype(X.dtype, np.integer):
-            raise ValueError(f"RecurrentNet expects X of shape (N, T) holding integer token ids, "
-                             f"got {X.dtype} of shape {X.shape}")
-        return X
-
     def loss(self, X, y=None):
         """Scores (N, T, V) when y is None; otherwise (loss per token, grads keyed like params).
 
@@ -144,44 +133,19 @@ class RecurrentNet(Model):
         scores, cache = self._forward(X, self._initial_state(len(X), training))
         if not training:
             return scores
-        y = np.asarray(y)
-        mask = y >= 0
-        num_tokens = max(int(mask.sum()), 1)
-        # temporal_softmax_loss sums over time and averages over N; rescale to a mean per token
-        loss, dscores = temporal_softmax_loss(scores, np.where(mask, y, 0), mask)
-        per_token = len(X) / num_tokens
-        dscores *= self.dtype.type(per_token)
+        loss, dscores = self._token_loss(scores, y)
         grads = self._backward(dscores, cache)
         if self.carry_state:
             self._state = self._final_state(cache)
-        return loss * per_token, grads
+        return loss, grads
 
     # --------------------------------------------------------------------------------------------
     # Evaluation
     # --------------------------------------------------------------------------------------------
 
-    def cross_entropy(self, X, y, batch_size=100):
-        """Mean cross-entropy in nats per predicted token on (X, y), each row from a zero state."""
-        X, y = self._check_ids(X), np.asarray(y)
-        total, count = 0.0, 0
-        for start in range(0, len(X), batch_size):
-            Xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-            scores, _ = self._forward(Xb, self._zero_state(len(Xb)))
-            mask = yb >= 0
-            loss, _ = temporal_softmax_loss(scores, np.where(mask, yb, 0), mask)
-            total += loss * len(Xb)           # the summed cross-entropy of the batch
-            count += int(mask.sum())
-        if count == 0:
-            raise ValueError("cross_entropy: there is no target to predict (every y < 0)")
-        return total / count
-
-    def evaluate(self, X, y, batch_size=100):
-        """Perplexity exp(cross-entropy) on (X, y): the validation metric (lower is better)."""
-        return math.exp(self.cross_entropy(X, y, batch_size))
-
-    def bits_per_token(self, X, y, batch_size=100):
-        """Cross-entropy in bits per predicted token (bits per character for a character model)."""
-        return self.cross_entropy(X, y, batch_size) / math.log(2)
+    def _scores(self, X):
+        """Scores (N, T, V) for ids X (N, T) from a zero state (evaluation and sampling)."""
+        return self._forward(X, self._zero_state(len(X)))[0]
 
     # --------------------------------------------------------------------------------------------
     # Generation
@@ -194,16 +158,7 @@ class RecurrentNet(Model):
         softmax(scores / temperature); temperature 0 picks the most likely token every time.
         seed: an int or a np.random.Generator. Returns text when prime is text, else ids (length,).
         """
-        is_text = isinstance(prime, str)
-        if is_text and self.vocab is None:
-            raise ValueError("sample: text needs a vocabulary; build the model with vocab=... or "
-                             "pass the prime as ids")
-        ids = self.vocab.encode(prime) if is_text else np.asarray(prime, dtype=np.int64).ravel()
-        if ids.size == 0:
-            raise ValueError("sample: the prime must hold at least one token")
-        if temperature < 0 or length < 0:
-            raise ValueError(f"sample: temperature and length must be >= 0, got {temperature} "
-                             f"and {length}")
+        ids, is_text = self._prime_ids(prime, length, temperature)
         rng = np.random.default_rng(seed)
         scores, cache = self._forward(ids[None], self._zero_state(1))
         generated = np.empty(length, dtype=np.int64)
@@ -212,11 +167,3 @@ class RecurrentNet(Model):
             state = self._final_state(cache)
             scores, cache = self._forward(generated[None, t:t + 1], state)
         return self.vocab.decode(generated) if is_text else generated
-
-    @staticmethod
-    def _pick(scores, temperature, rng):
-        """One id drawn from softmax(scores / temperature), or the argmax at temperature 0."""
-        if temperature == 0:
-            return int(np.argmax(scores))
-        probs = softmax(scores.astype(np.float64) / temperature)
-        return int(rng.choice(len(probs), p=probs / probs.sum()))
