@@ -67,6 +67,7 @@ bench: install
 	$(PY) benchmarks/bench_conv.py
 	$(PY) benchmarks/bench_lstm.py
 	$(PY) benchmarks/bench_word2vec.py
+	$(PY) benchmarks/bench_transformer.py
 
 instructor-only:
 	@test -d assignment || { echo "make student and make grade are instructors' commands"; exit 2; }
