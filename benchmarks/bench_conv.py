@@ -190,6 +190,34 @@ def time_calls(run, count):
     return times
 
 
+def interleaved_times(cases, rounds, steps):
+    """{(case label, library): seconds of every timed call}: in each round every case runs
+    `steps` calls of each library, the library that goes first alternating between rounds."""
+    times = {(case.label, name): [] for case in cases for name in case.runs}
+    for round_index in range(rounds):
+        for case in cases:
+            names = list(case.runs)
+            for name in (names if round_index % 2 == 0 else names[::-1]):
+                times[case.label, name] += time_calls(case.runs[name], steps)
+    return times
+
+
+def report(cases, times, targets, width):
+    """Print each case's medians, their ratio and whether it meets targets[case.kind]."""
+    print(f"{'case':<{width}}{'dlscratch ms':>13}{'PyTorch ms':>12}{'ratio':>8}  target")
+    all_met = True
+    for case in cases:
+        ours = statistics.median(times[case.label, "dlscratch"])
+        theirs = statistics.median(times[case.label, "PyTorch"])
+        ratio, target = ours / theirs, targets[case.kind]
+        all_met &= ratio <= target
+        print(f"{case.label:<{width}}{ms(ours):>13.2f}{ms(theirs):>12.2f}{ratio:>8.2f}  "
+              f"within {target}x -> {'met' if ratio <= target else 'NOT met'}")
+    print()
+    print("all targets met" if all_met else "some targets NOT met (see benchmarks/README.md for "
+                                            "what limits them)")
+
+
 def main(argv=None):
     args = parse_args(argv)
     threads, source = resolve_threads(args.threads)   # before numpy is imported
@@ -226,29 +254,9 @@ def main(argv=None):
           f"PyTorch {first_losses[1]:.5f}")
     sys.stdout.flush()
 
-    times = {(case.label, name): [] for case in cases for name in case.runs}
-    for round_index in range(args.rounds):
-        for case in cases:
-            names = list(case.runs)
-            # alternate which library goes first, so neither always follows the other
-            for name in (names if round_index % 2 == 0 else names[::-1]):
-                times[case.label, name] += time_calls(case.runs[name], args.steps)
-
+    times = interleaved_times(cases, args.rounds, args.steps)
     print()
-    print(f"{'case':<52}{'dlscratch ms':>13}{'PyTorch ms':>12}{'ratio':>8}  target")
-    all_met = True
-    for case in cases:
-        ours = statistics.median(times[case.label, "dlscratch"])
-        theirs = statistics.median(times[case.label, "PyTorch"])
-        ratio = ours / theirs
-        target = TARGETS[case.kind]
-        met = ratio <= target
-        all_met &= met
-        print(f"{case.label:<52}{ms(ours):>13.2f}{ms(theirs):>12.2f}{ratio:>8.2f}  "
-              f"within {target}x -> {'met' if met else 'NOT met'}")
-    print()
-    print("all targets met" if all_met else "some targets NOT met (see benchmarks/README.md for "
-                                            "what limits them)")
+    report(cases, times, TARGETS, width=52)
     return 0
 
 

@@ -20,11 +20,10 @@ reported is the median of every timed call.
 
 Uses only the standard library, numpy and torch.
 """
-import statistics
 import sys
 
-from bench_conv import Case, check_close, time_calls
-from bench_mlp import blas_threads_reported, ms, parse_checked, resolve_threads, timing_parser
+from bench_conv import Case, check_close, interleaved_times, report, time_calls
+from bench_mlp import blas_threads_reported, parse_checked, resolve_threads, timing_parser
 
 TARGETS = {"attention": 2.0, "train step": 2.0}
 N, T, D, HEADS, LAYERS, VOCAB = 32, 128, 128, 4, 4, 96
@@ -198,28 +197,10 @@ def main(argv=None):
           f"PyTorch {first_losses[1]:.5f}")
     sys.stdout.flush()
 
-    times = {(case.label, name): [] for case in cases for name in case.runs}
-    for round_index in range(args.rounds):
-        for case in cases:
-            names = list(case.runs)
-            for name in (names if round_index % 2 == 0 else names[::-1]):
-                times[case.label, name] += time_calls(case.runs[name], args.steps)
-
+    times = interleaved_times(cases, args.rounds, args.steps)
     print()
-    print(f"{'case':<48}{'dlscratch ms':>13}{'PyTorch ms':>12}{'ratio':>8}  target")
-    all_met = True
-    for case in cases:
-        ours = statistics.median(times[case.label, "dlscratch"])
-        theirs = statistics.median(times[case.label, "PyTorch"])
-        ratio, target = ours / theirs, TARGETS[case.kind]
-        all_met &= ratio <= target
-        print(f"{case.label:<48}{ms(ours):>13.2f}{ms(theirs):>12.2f}{ratio:>8.2f}  "
-              f"within {target}x -> {'met' if ratio <= target else 'NOT met'}")
-    print()
-    print("all targets met" if all_met else "some targets NOT met (see benchmarks/README.md for "
-                                            "what limits them)")
+    report(cases, times, TARGETS, width=48)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
