@@ -248,14 +248,12 @@ class TransformerLM(LanguageModel):
             block = self._block(l)
             keys, values = cache.k[l - 1], cache.v[l - 1]
             h, _ = layernorm_forward(x, block["attn_gamma"], block["attn_beta"], {})
-            ### BEGIN SOLUTION
             q, k, v = np.split(h @ block["W_qkv"] + block["b_qkv"], 3, axis=2)
             keys[:, start:start + t] = split_heads(k, H)
             values[:, start:start + t] = split_heads(v, H)
             # the prime attends causally among itself; a single new token sees every position
             heads, _ = attention_forward(split_heads(q, H), keys[:, :start + t],
                                          values[:, :start + t], causal=start == 0)
-            ### END SOLUTION
             x = x + merge_heads(heads, H) @ block["W_proj"] + block["b_proj"]
             x, _ = residual_mlp_forward(x, block)
         cache.length = start + t
