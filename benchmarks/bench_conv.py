@@ -28,7 +28,8 @@ import statistics
 import sys
 import time
 
-from bench_mlp import blas_threads_reported, ms, parse_checked, resolve_threads, timing_parser
+from bench_mlp import (blas_threads_reported, import_torch, ms, parse_checked, resolve_threads,
+                       timing_parser)
 
 TARGETS = {"conv": 2.0, "pool": 2.0, "train step": 2.5}
 BATCH = 64
@@ -223,13 +224,9 @@ def main(argv=None):
     threads, source = resolve_threads(args.threads)   # before numpy is imported
 
     import numpy as np
-    try:
-        import torch
-    except ImportError:
-        print("bench_conv: PyTorch is not installed, and the benchmark compares against it.\n"
-              "Install it with:  pip install -e '.[bench]'   (or: make bench)", file=sys.stderr)
+    torch = import_torch("bench_conv", threads)
+    if torch is None:
         return 2
-    torch.set_num_threads(threads)
 
     rng = np.random.default_rng(0)
     total_steps = 2 + args.warmup + args.rounds * args.steps

@@ -25,7 +25,8 @@ import statistics
 import sys
 import time
 
-from bench_mlp import blas_threads_reported, ms, parse_checked, resolve_threads, timing_parser
+from bench_mlp import (blas_threads_reported, import_torch, ms, parse_checked, resolve_threads,
+                       timing_parser)
 
 TARGET_RATIO = 2.0
 N, T, D, H = 32, 50, 64, 128
@@ -122,13 +123,9 @@ def main(argv=None):
     threads, source = resolve_threads(args.threads)   # before numpy is imported
 
     import numpy as np
-    try:
-        import torch
-    except ImportError:
-        print("bench_lstm: PyTorch is not installed, and the benchmark compares against it.\n"
-              "Install it with:  pip install -e '.[bench]'   (or: make bench)", file=sys.stderr)
+    torch = import_torch("bench_lstm", threads)
+    if torch is None:
         return 2
-    torch.set_num_threads(threads)
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, T, D)).astype(np.float32)

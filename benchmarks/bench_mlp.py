@@ -83,6 +83,18 @@ def resolve_threads(requested):
     return os.cpu_count() or 1, "os.cpu_count()"
 
 
+def import_torch(script, threads):
+    """torch with `threads` threads, or None after telling the user how to install it."""
+    try:
+        import torch
+    except ImportError:
+        print(f"{script}: PyTorch is not installed, and the benchmark compares against it.\n"
+              "Install it with:  pip install -e '.[bench]'   (or: make bench)", file=sys.stderr)
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
 def blas_threads_reported():
     """numpy's BLAS thread count as the library reports it, if threadpoolctl is installed."""
     try:
@@ -230,13 +242,9 @@ def main(argv=None):
         import dlscratch  # noqa: F401
     except ImportError:   # run from a checkout without `pip install -e .`: use the checkout's copy
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    try:
-        import torch
-    except ImportError:
-        print("bench_mlp: PyTorch is not installed, and the benchmark compares against it.\n"
-              "Install it with:  pip install -e '.[bench]'   (or: make bench)", file=sys.stderr)
+    torch = import_torch("bench_mlp", threads)
+    if torch is None:
         return 2
-    torch.set_num_threads(threads)
 
     # The same initial weights (He initialisation) and the same batches for both frameworks.
     rng = np.random.default_rng(0)

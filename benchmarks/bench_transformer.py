@@ -23,7 +23,8 @@ Uses only the standard library, numpy and torch.
 import sys
 
 from bench_conv import Case, check_close, interleaved_times, report, time_calls
-from bench_mlp import blas_threads_reported, parse_checked, resolve_threads, timing_parser
+from bench_mlp import (blas_threads_reported, import_torch, parse_checked, resolve_threads,
+                       timing_parser)
 
 TARGETS = {"attention": 2.0, "train step": 2.0}
 N, T, D, HEADS, LAYERS, VOCAB = 32, 128, 128, 4, 4, 96
@@ -166,14 +167,9 @@ def main(argv=None):
     threads, source = resolve_threads(args.threads)   # before numpy is imported
 
     import numpy as np
-    try:
-        import torch
-    except ImportError:
-        print("bench_transformer: PyTorch is not installed, and the benchmark compares against "
-              "it.\nInstall it with:  pip install -e '.[bench]'   (or: make bench)",
-              file=sys.stderr)
+    torch = import_torch("bench_transformer", threads)
+    if torch is None:
         return 2
-    torch.set_num_threads(threads)
     torch.manual_seed(0)
 
     rng = np.random.default_rng(0)
