@@ -52,8 +52,10 @@ def test_the_cache_gives_the_scores_of_the_whole_context(tie_weights):
     assert np.allclose(np.concatenate(parts, axis=1), full, atol=1e-12)
     with pytest.raises(ValueError, match="cannot take 1 more"):
         model.extend(X[:, :1], cache)
-    with pytest.raises(ValueError, match="takes one new token at a time"):
-        model.extend(X[:, :2], model.new_cache(N=2)) is None or model.extend(X[:, :2], cache)
+    primed = model.new_cache(N=2)
+    model.extend(X[:, :3], primed)
+    with pytest.raises(ValueError, match="a cache holding 3 positions takes one new token at a time"):
+        model.extend(X[:, 3:5], primed)
 
 
 def test_sampling_with_and_without_the_cache_agrees_within_a_block():

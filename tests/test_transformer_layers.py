@@ -95,8 +95,10 @@ def test_heads_attend_independently(rng):
 
 def test_multihead_attention_refuses_heads_that_do_not_divide_the_features(rng):
     x = rng.standard_normal((1, 2, 6))
-    with pytest.raises(ValueError, match="num_heads must be a positive integer that divides"):
+    with pytest.raises(ValueError, match="num_heads must divide the feature size D = 6, got 4"):
         L.multihead_attention_forward(x, x, *projections(rng, 6), 4)
+    with pytest.raises(ValueError, match="num_heads must be a positive integer"):
+        L.multihead_attention_forward(x, x, *projections(rng, 6), 0)
     with pytest.raises(ValueError, match=r"W_qkv must have shape \(6, 18\)"):
         L.multihead_attention_forward(x, x, rng.standard_normal((6, 12)),
                                       *projections(rng, 6)[1:], 2)

@@ -70,7 +70,7 @@ def _allowed_keys(where, mask, causal, N, Tq, Tk):
     allowed = None if mask is None else mask[:, None, :]
     if causal:
         allowed = causal_mask(Tq)[None] if allowed is None else allowed & causal_mask(Tq)
-    if allowed is not None and causal and mask is not None:
+    if causal and mask is not None:      # padding can hide a query's whole past
         blind = np.argwhere(~allowed.any(axis=2))
         if blind.size:
             n, i = blind[0]
@@ -157,10 +157,10 @@ def _check_multihead(where, query, key_value, W_qkv, b_qkv, W_out, b_out, num_he
     require_shape(where, "W_qkv", W_qkv, (D, 3 * D))
     require_shape(where, "b_qkv", b_qkv, (3 * D,))
     require_float(where, query=query, W_qkv=W_qkv, b_qkv=b_qkv)
-    if isinstance(num_heads, bool) or not isinstance(num_heads, (int, np.integer)) \
-            or num_heads < 1 or D % num_heads:
-        raise ValueError(f"{where}: num_heads must be a positive integer that divides the "
-                         f"feature size D = {D}, got {num_heads!r}")
+    require_sizes(where, num_heads=num_heads)
+    if D % num_heads:
+        raise ValueError(f"{where}: num_heads must divide the feature size D = {D}, "
+                         f"got {num_heads}")
     return D
 
 
@@ -176,6 +176,7 @@ def multihead_attention_forward(query, key_value, W_qkv, b_qkv, W_out, b_out, nu
     where = "multihead_attention_forward"
     D = _check_multihead(where, query, key_value, W_qkv, b_qkv, W_out, b_out, num_heads)
     N, Tq, _ = query.shape
+    # check the mask here, so that a bad one is reported per sequence, not per head
     _allowed_keys(where, mask, causal, N, Tq, key_value.shape[1])
     if query is key_value:                   # self-attention: one product makes q, k and v
         q, k, v = np.split(query @ W_qkv + b_qkv, 3, axis=2)

@@ -210,6 +210,11 @@ def _branch_dropout(x, dropout_param, branch):
     return dropout_forward(x, param)
 
 
+def _branch_dropout_backward(dout, cache):
+    """Gradient of _branch_dropout: dout itself when the branch had no dropout."""
+    return dout if cache is None else dropout_backward(dout, cache)
+
+
 def residual_mlp_forward(x, block, dropout_param=None):
     """The second half of a Transformer block, x + MLP(LN(x)), the MLP an affine layer to M
     features, a GELU and an affine layer back: x (N, T, D) -> out (N, T, D).
@@ -253,10 +258,6 @@ def transformer_block_forward(x, block, num_heads, causal=True, mask=None, dropo
     a, drop = _branch_dropout(a, dropout_param, 1)
     out, mlp = residual_mlp_forward(x + a, block, dropout_param)
     return out, (norm, attn, drop, mlp)
-
-
-def _branch_dropout_backward(dout, cache):
-    return dout if cache is None else dropout_backward(dout, cache)
 
 
 def transformer_block_backward(dout, cache):

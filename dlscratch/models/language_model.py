@@ -12,7 +12,8 @@ class LanguageModel(Model):
     """Base class of the models that predict the next token at every position of ids (N, T).
 
     Subclasses implement _scores(X) -> (N, T, V), the scores of X read from a fresh start (no
-    carried state). Targets y < 0 mark positions with nothing to predict; they are left out.
+    carried state), and set self.vocab (None, or a vocabulary for text in and out of sample).
+    Targets y < 0 mark positions with nothing to predict; they are left out.
     """
 
     metric_name = "perplexity"
@@ -63,7 +64,7 @@ class LanguageModel(Model):
     def _prime_ids(self, prime, length, temperature):
         """(the prime as ids (T,), whether it was text), after checking sample()'s arguments."""
         is_text = isinstance(prime, str)
-        if is_text and getattr(self, "vocab", None) is None:
+        if is_text and self.vocab is None:
             raise ValueError("sample: text needs a vocabulary; build the model with vocab=... or "
                              "pass the prime as ids")
         ids = self.vocab.encode(prime) if is_text else np.asarray(prime, dtype=np.int64).ravel()
