@@ -155,6 +155,24 @@ EXERCISES = (
     Exercise("seq2seq_decoding", "07_seq2seq_attention", 10,
              code("dlscratch/models/seq2seq.py", "Seq2Seq._search"),
              requires=("seq2seq", "attention", "adam", "solver_step")),
+    # --- 08_transformers ---
+    Exercise("causal_mask", "08_transformers", 5,
+             code("dlscratch/layers/attention.py", "causal_mask"),
+             requires=("attention", "softmax_loss")),
+    Exercise("heads", "08_transformers", 10,
+             code("dlscratch/layers/attention.py", "split_heads", "merge_heads"),
+             requires=("attention", "causal_mask", "softmax_loss")),
+    Exercise("transformer_block", "08_transformers", 15,
+             code("dlscratch/layers/sandwiches.py", "residual_mlp_backward",
+                  "transformer_block_backward"),
+             requires=("heads", "attention", "causal_mask", "normalization", "dropout", "rnn",
+                       "softmax_loss")),
+    Exercise("kv_cache", "08_transformers", 10,
+             code("dlscratch/models/transformer.py", "TransformerLM.extend"),
+             requires=("heads", "attention", "causal_mask", "normalization", "word_embedding",
+                       "rnn", "softmax_loss")),
+    Exercise("positions_table", "08_transformers", 5, ("notebooks/08_transformers.ipynb",)),
+    Exercise("parameter_count", "08_transformers", 5, ("notebooks/08_transformers.ipynb",)),
 )
 
 BY_ID = {exercise.id: exercise for exercise in EXERCISES}

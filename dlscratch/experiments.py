@@ -1,5 +1,5 @@
 """Honest comparisons: smooth a noisy curve without lag, run a configuration over seeds, read final values, report mean ± sd,
-and find a learning rate by a range test.
+find a learning rate by a range test, and race models on the clock.
 
     runs = over_seeds(lambda seed: train(config, seed), seeds=(0, 1, 2))
     print(describe(final(runs, k=5)))           # "0.912 ± 0.004 (3 seeds)"
@@ -8,13 +8,14 @@ A comparison is judged on final (or last-k-epoch) values over several seeds, nev
 epoch of one run: the best of many noisy epochs is biased upwards, and one seed can be lucky.
 """
 import math
+import time
 
 import numpy as np
 
 from .optimizations import get_update_rule
 
 __all__ = ["smooth", "over_seeds", "final", "mean_sd", "describe", "clearly_different", "lr_range_test",
-           "suggested_learning_rate", "log_uniform"]
+           "suggested_learning_rate", "log_uniform", "train_on_the_clock"]
 
 
 def default_window(length):
@@ -140,3 +141,37 @@ def suggested_learning_rate(learning_rates, losses, window=None):
     if len(losses) == 0:
         raise ValueError("suggested_learning_rate: the range test recorded no losses")
     return float(learning_rates[int(np.argmin(smooth(losses, window)))] / 10.0)
+
+
+def train_on_the_clock(solver, seconds, num_points=10, num_val_samples=None):
+    """Train solver's model for `seconds` of training time (evaluation is not counted), with the
+    solver's update rule, batch size, clipping and order, going round its training set as often as
+    the time allows. Returns {"seconds", "steps", "val"}: the solver's validation metric at
+    num_points + 1 evenly spaced moments, the untrained model first (for a race at equal time)."""
+    if not seconds > 0 or num_points < 1:
+        raise ValueError(f"train_on_the_clock: needs seconds > 0 and num_points >= 1, got "
+                         f"{seconds} and {num_points}")
+    from .solver import take_examples
+    n = len(solver.X_train)
+    history = {"seconds": [], "steps": [], "val": []}
+
+    def record(elapsed, steps):
+        history["seconds"].append(elapsed)
+        history["steps"].append(steps)
+        history["val"].append(solver.check_accuracy(solver.X_val, solver.y_val, num_val_samples))
+
+    elapsed, steps, order, position = 0.0, 0, None, n
+    record(elapsed, steps)
+    for k in range(1, num_points + 1):
+        while elapsed < seconds * k / num_points:
+            if position >= n:           # round again, reshuffled if the solver shuffles
+                order = solver.rng.permutation(n) if solver.shuffle else np.arange(n)
+                position = 0
+            batch = order[position:position + solver.batch_size]
+            position += solver.batch_size
+            start = time.perf_counter()
+            solver._step(*take_examples(solver.X_train, solver.y_train, batch))
+            elapsed += time.perf_counter() - start
+            steps += 1
+        record(elapsed, steps)
+    return history

@@ -1,12 +1,14 @@
-"""Tests for dlscratch.experiments: seeds, final values, mean ± sd, the rough noise rule, the range test."""
+"""Tests for dlscratch.experiments: seeds, final values, mean ± sd, the rough noise rule, the range test,
+the race on the clock."""
 import types
 
 import numpy as np
 import pytest
 
 from dlscratch.experiments import (clearly_different, describe, final, log_uniform, lr_range_test,
-                                   mean_sd, over_seeds, suggested_learning_rate)
+                                   mean_sd, over_seeds, suggested_learning_rate, train_on_the_clock)
 from dlscratch.models import FullyConnectedNet
+from dlscratch.solver import Solver
 from tests.test_solver import blobs
 
 
@@ -61,3 +63,24 @@ def test_lr_range_test_climbs_geometrically_and_stops_when_the_loss_blows_up():
     assert rates[0] <= suggestion * 10 <= rates[-1]
     with pytest.raises(ValueError, match="lr_min < lr_max"):
         lr_range_test(net, X, y, lr_min=1.0, lr_max=0.1)
+
+
+def test_train_on_the_clock_spends_the_budget_round_the_data_and_scores_evenly():
+    X, y = blobs(40, dim=5)
+    net = FullyConnectedNet([16], input_dim=5, num_classes=3, weight_scale=0.1, seed=0)
+    solver = Solver(net, {"X_train": X[:20], "y_train": y[:20], "X_val": X[20:], "y_val": y[20:]},
+                    update_rule="sgd", optim_config={"learning_rate": 0.1}, batch_size=10,
+                    verbose=False, seed=0)
+    untrained = solver.check_accuracy(X[20:], y[20:])
+    history = train_on_the_clock(solver, 0.2, num_points=4)
+    assert [len(history[key]) for key in ("seconds", "steps", "val")] == [5, 5, 5]
+    assert history["seconds"][0] == 0 and history["steps"][0] == 0
+    assert history["val"][0] == untrained                  # the untrained model comes first
+    for k in range(1, 5):                                  # each score after its share of time
+        assert history["seconds"][k] >= 0.2 * k / 4
+    assert np.all(np.diff(history["steps"]) > 0)
+    assert history["steps"][-1] > 2 * solver.iterations_per_epoch      # round the data again
+    assert len(solver.loss_history) == history["steps"][-1]
+    assert history["val"][-1] > 0.9 > untrained
+    with pytest.raises(ValueError, match="seconds > 0"):
+        train_on_the_clock(solver, 0)

@@ -127,3 +127,30 @@ def test_the_solver_trains_it_to_copy_the_first_half_of_a_sequence():
     assert solver.metric_name == "perplexity"
     # a guess among the 10 tokens has perplexity 10; copying has perplexity 1
     assert solver.val_acc_history[0] > 5 and solver.val_acc_history[-1] < 1.1
+
+
+def test_attention_maps_are_the_blocks_causal_attention_weights():
+    from dlscratch import layers
+    model = small_model()
+    X = np.random.default_rng(2).integers(V, size=(3, 7))
+    maps = model.attention_maps(X)
+    assert maps.shape == (2, 3, 2, 7, 7)
+    np.testing.assert_allclose(maps.sum(axis=-1), 1.0)
+    assert np.all(np.triu(maps, 1) == 0)
+    x, _ = model._embed(X)                         # layer 1 reads the normalised embeddings
+    p = model.params
+    h, _ = layers.layernorm_forward(x, p["attn_gamma1"], p["attn_beta1"], {})
+    _, cache = layers.multihead_attention_forward(h, h, p["W_qkv1"], p["b_qkv1"], p["W_proj1"],
+                                                  p["b_proj1"], 2, causal=True)
+    np.testing.assert_allclose(maps[0], cache.weights)
+    assert not np.allclose(maps[1], maps[0])
+
+
+def test_num_parameters_counts_every_learnable_number():
+    D, L = 8, 2
+    model = TransformerLM(V, block_size=6, embed_dim=D, num_heads=2, num_layers=L, seed=0)
+    per_block = 12 * D * D + 13 * D                 # attention 4D²+4D, MLP 8D²+5D, norms 4D
+    assert model.num_parameters() == (V + 6) * D + L * per_block + 2 * D + D * V + V
+    tied = TransformerLM(V, block_size=6, embed_dim=D, num_heads=2, num_layers=L, seed=0,
+                         tie_weights=True)
+    assert tied.num_parameters() == model.num_parameters() - D * V

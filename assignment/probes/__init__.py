@@ -106,6 +106,4 @@ def named(prefix, out, grads):
     return {f"{prefix}_out": out, **{f"{prefix}_d{i}": g for i, g in enumerate(grads)}}
 
 
-from . import layers, conv, recurrent, models, notebooks  # noqa: E402,F401  (they fill CASES)
-# probes/transformer.py holds the cases of notebook 08's exercises; it is imported here once
-# notebook 08 exists and registers them (its cell exercises come with it)
+from . import layers, conv, recurrent, models, notebooks, transformer  # noqa: E402,F401  (they fill CASES)

@@ -261,6 +261,22 @@ def attention_scores_scaled(rng):
     return _scores(rng, True)
 
 
+@probe("positions_table")
+def positions_tables_of_several_sizes(rng):
+    sinusoid_table = cell_function("08_transformers", "positions_table", "sinusoid_table")
+    sizes = [(1, 2), (int(rng.integers(2, 40)), 2 * int(rng.integers(1, 20))), (64, 128)]
+    return {f"table_{T}_{D}": np.asarray(sinusoid_table(T, D), dtype=np.float64) for T, D in sizes}
+
+
+@probe("parameter_count")
+def parameter_counts_of_random_shapes(rng):
+    count = cell_function("08_transformers", "parameter_count", "transformer_parameter_count")
+    shapes = [(int(rng.integers(2, 300)), int(rng.integers(1, 512)), 4 * int(rng.integers(1, 64)),
+               int(rng.integers(1, 13))) for _ in range(5)]
+    return {"counts": np.array([count(*shape) for shape in shapes], dtype=np.int64),
+            "wide_mlp": np.array([count(*shape, mlp_ratio=2) for shape in shapes], dtype=np.int64)}
+
+
 def cell_function(notebook, exercise, name, with_layers=False):
     """The function `name` defined by a notebook's cells of `exercise`, run after numpy (and the
     submission's own layers, for exercises that build on them)."""

@@ -1,9 +1,5 @@
 """Probes of the Transformer's exercises (notebook 08): the causal mask, the heads' split and
-merge, the block's backward pass and the key/value cache.
-
-Not imported yet: these exercises are registered (and their code fenced) together with notebook
-08, whose cells bring the notebook exercises every notebook has; see the note on issue 16.
-"""
+merge, the block's backward pass and the key/value cache."""
 import numpy as np
 
 from . import probe, randn, untouched

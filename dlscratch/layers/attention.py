@@ -57,7 +57,9 @@ def _check_mask(where, mask, N, Tk):
 
 def causal_mask(T):
     """The causal mask of self-attention: (T, T) bool, True where key j may be seen by query i (j <= i)."""
+    ### BEGIN SOLUTION
     mask = np.tril(np.ones((T, T), dtype=bool))
+    ### END SOLUTION
     return mask
 
 
@@ -136,16 +138,20 @@ def split_heads(x, num_heads):
     Head h of sequence n is row n * num_heads + h and holds features h*Dh .. (h+1)*Dh - 1.
     """
     N, T, D = x.shape
+    ### BEGIN SOLUTION
     heads = x.reshape(N, T, num_heads, D // num_heads).transpose(0, 2, 1, 3)
     out = heads.reshape(N * num_heads, T, D // num_heads)
+    ### END SOLUTION
     return out
 
 
 def merge_heads(x, num_heads):
     """The inverse of split_heads: x (N * num_heads, T, Dh) -> (N, T, num_heads * Dh)."""
     NH, T, Dh = x.shape
+    ### BEGIN SOLUTION
     heads = x.reshape(NH // num_heads, num_heads, T, Dh).transpose(0, 2, 1, 3)
     out = heads.reshape(NH // num_heads, T, num_heads * Dh)
+    ### END SOLUTION
     return out
 
 

@@ -234,12 +234,14 @@ def residual_mlp_backward(dout, cache):
     """Gradients of residual_mlp_forward: dout (N, T, D) -> dx and a dict of the MLP's gradients."""
     norm, up, gelu, down, drop = cache
     grads = {}
+    ### BEGIN SOLUTION
     dm = _branch_dropout_backward(dout, drop)
     dg, grads["W_down"], grads["b_down"] = temporal_affine_backward(dm, down)
     du = gelu_backward(dg, gelu)
     dh, grads["W_up"], grads["b_up"] = temporal_affine_backward(du, up)
     dx, grads["mlp_gamma"], grads["mlp_beta"] = layernorm_backward(dh, norm)
     dx = dx + dout                     # the residual stream carries dout past the branch
+    ### END SOLUTION
     return dx, grads
 
 
@@ -264,6 +266,7 @@ def transformer_block_backward(dout, cache):
     """Gradients of transformer_block_forward: dout (N, T, D) -> dx (N, T, D) and a dict of the
     block's gradients keyed like TRANSFORMER_BLOCK_PARAMS."""
     norm, attn, drop, mlp = cache
+    ### BEGIN SOLUTION
     dx1, grads = residual_mlp_backward(dout, mlp)
     # x1 = x + MHA(LN(x)), self-attention: the normalised input's gradient is dquery + dkey_value
     da = _branch_dropout_backward(dx1, drop)
@@ -271,4 +274,5 @@ def transformer_block_backward(dout, cache):
         multihead_attention_backward(da, attn)
     dx, grads["attn_gamma"], grads["attn_beta"] = layernorm_backward(dquery + dkey_value, norm)
     dx = dx + dx1
+    ### END SOLUTION
     return dx, grads

@@ -20,3 +20,7 @@ class Model:
     def _gaussian(self, shape, std):
         """Weights of `shape` drawn from N(0, std²) with the model's generator, in its dtype."""
         return (std * self.rng.standard_normal(shape)).astype(self.dtype)
+
+    def num_parameters(self):
+        """How many learnable numbers the model holds (the sizes of its params, summed)."""
+        return sum(int(p.size) for p in self.params.values())

@@ -215,6 +215,11 @@ class TransformerLM(LanguageModel):
                 grads[name] = grads[name] + self.dtype.type(self.reg) * w
         return loss, grads
 
+    def attention_maps(self, X):
+        """Every head's attention weights on ids X (N, T): (num_layers, N, num_heads, T, T)."""
+        block_caches = self._forward(self._check_context(X), "test")[1][2]
+        return np.stack([attention.weights for _, attention, _, _ in block_caches])
+
     def _scores(self, X):
         """Scores (N, T, V) for ids X (N, T) in test mode (evaluation)."""
         return self._forward(self._check_context(X), "test")[0]
@@ -248,12 +253,14 @@ class TransformerLM(LanguageModel):
             block = self._block(l)
             keys, values = cache.k[l - 1], cache.v[l - 1]
             h, _ = layernorm_forward(x, block["attn_gamma"], block["attn_beta"], {})
+            ### BEGIN SOLUTION
             q, k, v = np.split(h @ block["W_qkv"] + block["b_qkv"], 3, axis=2)
             keys[:, start:start + t] = split_heads(k, H)
             values[:, start:start + t] = split_heads(v, H)
             # the prime attends causally among itself; a single new token sees every position
             heads, _ = attention_forward(split_heads(q, H), keys[:, :start + t],
                                          values[:, :start + t], causal=start == 0)
+            ### END SOLUTION
             x = x + merge_heads(heads, H) @ block["W_proj"] + block["b_proj"]
             x, _ = residual_mlp_forward(x, block)
         cache.length = start + t
