@@ -268,13 +268,30 @@ def positions_tables_of_several_sizes(rng):
     return {f"table_{T}_{D}": np.asarray(sinusoid_table(T, D), dtype=np.float64) for T, D in sizes}
 
 
+@probe("positions_table")
+def positions_table_of_a_long_context(rng):
+    sinusoid_table = cell_function("08_transformers", "positions_table", "sinusoid_table")
+    T = int(rng.integers(900, 1100))
+    return {"long_table": np.asarray(sinusoid_table(T, 16), dtype=np.float64)}
+
+
+def _parameter_count_shapes(rng):
+    return [(int(rng.integers(2, 300)), int(rng.integers(1, 512)), 4 * int(rng.integers(1, 64)),
+             int(rng.integers(1, 13))) for _ in range(5)]
+
+
 @probe("parameter_count")
 def parameter_counts_of_random_shapes(rng):
     count = cell_function("08_transformers", "parameter_count", "transformer_parameter_count")
-    shapes = [(int(rng.integers(2, 300)), int(rng.integers(1, 512)), 4 * int(rng.integers(1, 64)),
-               int(rng.integers(1, 13))) for _ in range(5)]
-    return {"counts": np.array([count(*shape) for shape in shapes], dtype=np.int64),
-            "wide_mlp": np.array([count(*shape, mlp_ratio=2) for shape in shapes], dtype=np.int64)}
+    return {"counts": np.array([count(*shape) for shape in _parameter_count_shapes(rng)],
+                               dtype=np.int64)}
+
+
+@probe("parameter_count")
+def parameter_counts_with_a_narrow_mlp(rng):
+    count = cell_function("08_transformers", "parameter_count", "transformer_parameter_count")
+    return {"counts": np.array([count(*shape, mlp_ratio=2) for shape in _parameter_count_shapes(rng)],
+                               dtype=np.int64)}
 
 
 def cell_function(notebook, exercise, name, with_layers=False):
