@@ -6,6 +6,8 @@
 #   make notebooks   re-execute every notebook in place (full runs), refreshing committed outputs
 #   make data        fetch the full public datasets (CIFAR-10, MNIST) into datasets/
 #   make bench       time dlscratch against PyTorch on the CPU
+#   make book        build the course website (every notebook with its outputs) into build/book/
+#   make book-serve  build it and serve it on http://localhost:8000/ (BOOK_PORT=...)
 #   make student     write the students' version (solutions stubbed) into build/student/, a git repo
 #   make release-check  release with every exercise solved and run that release's own tests
 #   make grade SUBMISSION=path/to/student/repo   grade a submission, per exercise, sandboxed
@@ -24,7 +26,10 @@ LAB_ARGS ?=
 # Options passed on to the grader by `make grade`, e.g. GRADE_ARGS="--exercise affine relu".
 GRADE_ARGS ?=
 
-.PHONY: install test lab notebooks data bench student release-check grade instructor-only clean
+# The port `make book-serve` listens on (on this machine's loopback address only).
+BOOK_PORT ?= 8000
+
+.PHONY: install test lab notebooks data bench book book-serve student release-check grade instructor-only clean
 
 install: $(STAMP)
 
@@ -68,6 +73,19 @@ bench: install
 	$(PY) benchmarks/bench_lstm.py
 	$(PY) benchmarks/bench_word2vec.py
 	$(PY) benchmarks/bench_transformer.py
+
+BOOK_STAMP := $(VENV)/.installed-book
+$(BOOK_STAMP): $(STAMP) pyproject.toml
+	PYTHONWARNINGS="ignore:Editable installation" $(PIP) install --quiet -e '.[dev,book]'
+	touch $(BOOK_STAMP)
+
+book: $(BOOK_STAMP)
+	@test -d book || { echo "make book builds the website of the solved course, from the instructors' repository"; exit 2; }
+	$(PY) tools/book.py
+
+book-serve: book
+	@echo "serving build/book/ on http://localhost:$(BOOK_PORT)/ (Ctrl-C stops it)"
+	$(PY) -m http.server $(BOOK_PORT) --bind 127.0.0.1 --directory build/book
 
 instructor-only:
 	@test -d assignment || { echo "make student and make grade are instructors' commands"; exit 2; }

@@ -246,7 +246,8 @@ def test_release_is_complete_and_every_python_file_compiles(student):
                    "datasets/fetch.py", "assignment/exercises.py", "notebooks/01_fully_connected_nets.ipynb"):
         assert (student / needed).is_file(), needed
     for instructor_only in (".ci", "assignment/release.py", "assignment/grade.py", "assignment/probes",
-                            "assignment/sandbox.py", "tests/test_assignment.py"):
+                            "assignment/sandbox.py", "tests/test_assignment.py", "book", "tools/book.py",
+                            "tests/test_book.py"):
         assert not (student / instructor_only).exists(), instructor_only
     assert sorted(p.name for p in (student / "assignment").iterdir()) == ["__init__.py", "exercises.py"]
     assert "## Your own data" in (student / "README.md").read_text()   # copied from README.md
