@@ -17,6 +17,7 @@ root_doc = "index"
 nb_execution_mode = "off"        # the committed outputs are the product; never re-execute
 nb_ipywidgets_js = {}            # no require.js or widget scripts from a CDN
 nb_output_stderr = "remove"      # warnings printed while the notebook ran are not part of the page
+nb_merge_streams = True          # a cell's printed lines in one box, not one box per print
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
 suppress_warnings = ["mystnb.unknown_mime_type"]
@@ -34,6 +35,7 @@ html_theme_options = {
     "show_navbar_depth": 1,
     "home_page_in_toc": True,
     "use_fullscreen_button": False,
+    "navbar_persistent": [],             # the sidebar has the search box; no second one on top
 }
 html_context = {"default_mode": "light"}  # the notebooks' plots are drawn on white
 html_last_updated_fmt = None             # no dates: the same commit builds the same site
@@ -73,7 +75,7 @@ def copy_mathjax(app, exception):
 def docstring_as_written(app, what, name, obj, options, lines):
     """Show a docstring as the code has it: they are plain text (shapes, |x|, a*b), not reST."""
     if lines:
-        lines[:] = ["::", ""] + ["    " + line for line in lines] + [""]
+        lines[:] = [".. code-block:: text", ""] + ["    " + line for line in lines] + [""]
 
 
 def setup(app):

@@ -170,11 +170,16 @@ def test_each_page_in_a_browser(site, browser, page, window):
     tab.on("pageerror", lambda error: errors.append(str(error)))
     tab.on("requestfailed", lambda request: urlsplit(request.url).hostname == "127.0.0.1"
            and errors.append(f"could not load {request.url}"))
+    tab.on("response", lambda response: response.status >= 400 and not response.url.endswith("/favicon.ico")
+           and errors.append(f"{response.status} for {response.url}"))
     tab.goto(base + f"{page}.html", wait_until="load")
 
     has_maths = tab.evaluate("document.querySelectorAll('.math').length") > 0
     if has_maths:
-        tab.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+        try:
+            tab.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15_000)
+        except Exception:
+            pytest.fail(f"{page}: MathJax did not start within 15 s; the browser reported {errors[:3]}")
         tab.evaluate("MathJax.startup.promise")
         untypeset = tab.evaluate("[...document.querySelectorAll('.math')]"
                                  ".filter(m => !m.querySelector('mjx-container') && m.tagName != 'MJX-CONTAINER').length")

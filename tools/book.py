@@ -8,12 +8,18 @@ with myst-nb, which renders the notebooks as they are and never re-executes them
 build/book/index.html, or serve it with `make book-serve`.
 """
 import argparse
+import json
+import re
 import shutil
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# lines for the tools, not for a reader: nbval's and the grader's markers in code cells
+TOOL_LINES = re.compile(r"^\s*(# NBVAL_\w+|### (BEGIN|END) SOLUTION|# exercise: [\w.]+)\s*$")
+ANSWER = re.compile(r"<!-- BEGIN ANSWER -->(.*?)<!-- END ANSWER -->", re.S)
+FOLDED_ANSWER = '<details class="answer">\n<summary>A model answer (try the question first)</summary>\n\n{}\n\n</details>'
 
 
 def gather_sources(source):
@@ -23,7 +29,20 @@ def gather_sources(source):
     shutil.copytree(ROOT / "book", source)
     shutil.copy2(ROOT / "README.md", source / "README.md")        # the landing page and the guide quote it
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        shutil.copy2(notebook, source / notebook.name)
+        (source / notebook.name).write_text(json.dumps(for_reading(json.loads(notebook.read_text())), indent=1))
+
+
+def for_reading(notebook):
+    """The notebook as the site shows it: the tools' marker lines dropped from its code, and each
+    model answer folded under its question (a reader tries the question first)."""
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            source = "".join(line for line in source.splitlines(keepends=True) if not TOOL_LINES.match(line))
+        elif cell["cell_type"] == "markdown":
+            source = ANSWER.sub(lambda found: FOLDED_ANSWER.format(found.group(1).strip()), source)
+        cell["source"] = source
+    return notebook
 
 
 def build(out, source=None):
