@@ -99,6 +99,9 @@ def _bwrap_has(option):
 
 def describe():
     """One line saying which protections apply on this machine (printed before grading)."""
+    missing = available()
+    if missing:
+        return f"none ({missing})"
     version = subprocess.run([BWRAP, "--version"], capture_output=True, text=True).stdout.strip()
     parts = [version or "bubblewrap",
              "a uid of its own per worker" if os.geteuid() == 0 else "a user namespace per worker",

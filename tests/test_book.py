@@ -90,16 +90,21 @@ def need(module, reason):
         skip(reason)
 
 
+def book_builder():
+    """tools/book.py, the builder `make book` runs."""
+    spec = importlib.util.spec_from_file_location("book", ROOT / "tools" / "book.py")
+    book = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(book)
+    return book
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The website, built from this checkout into a temporary folder, served on localhost."""
     for module in ("sphinx", "myst_nb", "sphinx_book_theme"):
         need(module, "the website needs the [book] extra: pip install -e '.[book]' (make book installs it)")
-    spec = importlib.util.spec_from_file_location("book", ROOT / "tools" / "book.py")
-    book = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(book)
     out = tmp_path_factory.mktemp("book") / "html"
-    book.build(out, source=out.parent / "src")
+    book_builder().build(out, source=out.parent / "src")
     handler = functools.partial(QuietHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -133,6 +138,16 @@ def test_the_site_builds_with_every_page(site):
         assert (out / f"{page}.html").is_file(), f"{page}.html is missing from the built site"
     for notebook in NOTEBOOK_PAGES:          # the download button offers each notebook itself
         assert (out / "_sources" / f"{notebook}.ipynb").is_file()
+
+
+def test_two_builds_of_one_commit_are_the_same_bytes(site, tmp_path):
+    out, _ = site
+    again = tmp_path / "html"
+    book_builder().build(again, source=out.parent / "src")        # as `make book` twice
+    files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    differ = [str(f) for f in files if (out / f).read_bytes() != (again / f).read_bytes()]
+    assert not differ, f"files that differ between two builds: {differ[:5]}"
 
 
 def test_the_api_page_documents_every_name_of_the_contract(site):
