@@ -72,10 +72,33 @@ def copy_mathjax(app, exception):
                 target.write_bytes((source / name).read_bytes())
 
 
+def docstring_as_html(lines):
+    """A plain-text docstring as HTML: its prose lines joined into paragraphs with `names` as code,
+    its indented lines (tables, diagrams, lists) kept as they are, in a <pre>."""
+    import html
+    import re
+
+    blocks, kind = [], None
+    for line in lines:
+        now = "blank" if not line.strip() else "pre" if line.startswith(" ") else "prose"
+        if now != kind or now == "blank":
+            blocks.append((now, []))
+            kind = now
+        blocks[-1][1].append(line)
+    parts = []
+    for kind, block in blocks:
+        if kind == "prose":
+            text = html.escape(" ".join(line.strip() for line in block))
+            parts.append("<p>" + re.sub(r"`([^`]+)`", r"<code>\1</code>", text) + "</p>")
+        elif kind == "pre":
+            parts.append('<pre class="docstring">' + html.escape("\n".join(block)) + "</pre>")
+    return "".join(parts)
+
+
 def docstring_as_written(app, what, name, obj, options, lines):
     """Show a docstring as the code has it: they are plain text (shapes, |x|, a*b), not reST."""
     if lines:
-        lines[:] = [".. code-block:: text", ""] + ["    " + line for line in lines] + [""]
+        lines[:] = [".. raw:: html", ""] + ["    " + line for line in docstring_as_html(lines).splitlines()] + [""]
 
 
 def setup(app):

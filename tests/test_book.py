@@ -223,6 +223,18 @@ def test_each_page_in_a_browser(site, browser, page, window):
         if target.fragment and path.suffix == ".html":
             assert target.fragment in anchors_of(path), f"{page}: the link {href} points at a missing anchor"
 
+    if page in NOTEBOOK_PAGES:
+        # the reader's tools on a notebook page: its .ipynb to download, a copy button per code cell,
+        # and the way on through the course
+        assert tab.locator(f'a[href$="_sources/{page}.ipynb"]').count(), f"{page}: no download link"
+        cells = tab.locator("div.cell_input").count()
+        assert cells and tab.locator("div.cell_input button.copybtn").count() == cells, f"{page}: copy buttons"
+        index = NOTEBOOK_PAGES.index(page)
+        assert tab.locator("a.left-prev").count() == 1 and tab.locator("a.right-next").count() == 1, \
+            f"{page}: previous/next links"
+        assert tab.locator("a.right-next").get_attribute("href") == (
+            f"{NOTEBOOK_PAGES[index + 1]}.html" if index + 1 < len(NOTEBOOK_PAGES) else "instructors.html")
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SCREENSHOTS / f"{page}-{window}.png"), full_page=window == "laptop")
     if window == "phone" and tab.locator("main img").count():       # how a plot reads on a phone
@@ -231,3 +243,17 @@ def test_each_page_in_a_browser(site, browser, page, window):
     context.close()
     assert not outside, f"{page}: the page asked for files outside the site: {outside[:5]}"
     assert not errors, f"{page}: the browser reported errors: {errors[:5]}"
+
+
+def test_search_finds_pages_offline(site, browser):
+    _, base = site
+    context = browser.new_context()
+    context.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname == "127.0.0.1"
+                  else route.abort())
+    tab = context.new_page()
+    tab.goto(base + "search.html?q=multihead_attention_forward", wait_until="load")
+    tab.wait_for_selector("#search-results ul.search li", timeout=15_000)
+    found = tab.evaluate("[...document.querySelectorAll('#search-results ul.search li a')].map(a => a.getAttribute('href'))")
+    context.close()
+    assert any(href.startswith("api.html") for href in found), found
+    assert any(href.startswith("08_transformers.html") for href in found), found

@@ -34,10 +34,12 @@ def gather_sources(source):
 
 def for_reading(notebook):
     """The notebook as the site shows it: the tools' marker lines dropped from its code, and each
-    model answer folded under its question (a reader tries the question first)."""
+    model answer and exercise solution folded (a reader tries the question first)."""
     for cell in notebook["cells"]:
         source = "".join(cell["source"])
         if cell["cell_type"] == "code":
+            if "### BEGIN SOLUTION" in source:         # an exercise's solution: folded, like the answers
+                cell.setdefault("metadata", {}).setdefault("tags", []).append("hide-input")
             source = "".join(line for line in source.splitlines(keepends=True) if not TOOL_LINES.match(line))
         elif cell["cell_type"] == "markdown":
             source = ANSWER.sub(lambda found: FOLDED_ANSWER.format(found.group(1).strip()), source)
@@ -55,12 +57,13 @@ def build(out, source=None):
     gather_sources(source)
     # -W: a warning (a broken reference, a heading out of order, a docstring Sphinx cannot read)
     # fails the build instead of scrolling past; -E: read every page again, so builds do not drift.
-    # Sphinx's cache (-d) stays beside the sources, so the site holds only what a reader loads: two
-    # builds of one commit are byte for byte the same.
+    # Sphinx's cache (-d) stays beside the sources, so the site holds only what a reader loads, and
+    # two builds of one commit are byte for byte the same.
     status = build_main(["-q", "-W", "--keep-going", "-E", "-d", str(source / ".doctrees"), "-b", "html",
                          str(source), str(out)])
     if status:
         raise SystemExit(f"the website did not build (Sphinx exit status {status}); see the warnings above")
+    (Path(out) / ".buildinfo").unlink(missing_ok=True)    # Sphinx's note for rebuilds, not for readers
 
 
 def main():
