@@ -42,7 +42,7 @@ def parse_args(argv=None):
     return parse_checked(parser, argv)
 
 
-def torch_lstm_and_our_weights(torch, seed=0):
+def torch_lstm_and_our_weights(torch, seed=0, D=D, H=H):
     """An nn.LSTM(D, H) with torch's default initialisation, and the same weights in our layout."""
     torch.manual_seed(seed)
     lstm = torch.nn.LSTM(D, H, batch_first=True)

@@ -122,6 +122,7 @@ class DlscratchRunner:
     name = "dlscratch"
 
     def __init__(self, weights):
+        """weights: [(W, b)] per affine layer, W (fan_in, fan_out)."""
         import numpy as np
         from dlscratch import optimizations
         from dlscratch.models.fc_net import FullyConnectedNet
@@ -131,8 +132,9 @@ class DlscratchRunner:
         self.np = np
         self.softmax_loss = softmax_loss
         self.adam = optimizations.adam
-        self.model = FullyConnectedNet(list(LAYER_DIMS[1:-1]), input_dim=LAYER_DIMS[0],
-                                       num_classes=LAYER_DIMS[-1], dtype=np.float32, seed=0)
+        dims = [w.shape[0] for w, _ in weights] + [weights[-1][0].shape[1]]
+        self.model = FullyConnectedNet(dims[1:-1], input_dim=dims[0], num_classes=dims[-1],
+                                       dtype=np.float32, seed=0)
         for i, (w, b) in enumerate(weights, start=1):
             self.model.params[f"W{i}"] = w.copy()
             self.model.params[f"b{i}"] = b.copy()
