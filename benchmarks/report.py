@@ -19,6 +19,7 @@ ORDER = ["mlp", "conv", "lstm", "word2vec", "transformer"]
 def load(folder):
     """The saved results, in the order of `make bench`: [(benchmark name, its JSON)]."""
     found = {p.stem: json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))}
+    found = {name: result for name, result in found.items() if "rows" in result}   # not scaling.json
     if not found:
         raise SystemExit(f"no results in {folder}: run make bench first")
     return sorted(found.items(), key=lambda item: (ORDER.index(item[0]) if item[0] in ORDER else len(ORDER), item[0]))
