@@ -19,8 +19,8 @@ import argparse
 import json
 import statistics
 import sys
-import time
 
+from bench_conv import Case, interleaved_times, time_calls
 from bench_mlp import import_torch, resolve_threads
 
 SWEEPS = {
@@ -69,18 +69,12 @@ PAIRS = {"mlp": mlp_pair, "conv": conv_pair, "lstm": lstm_pair}
 
 
 def median_times(pair, rounds, calls):
-    """Median seconds per call of each of the two callables, alternating them round by round."""
-    times = ([], [])
-    for run in pair:
-        for _ in range(2):
-            run()
-    for round_index in range(rounds):
-        for k in ((0, 1) if round_index % 2 == 0 else (1, 0)):
-            for _ in range(calls):
-                start = time.perf_counter()
-                pair[k]()
-                times[k].append(time.perf_counter() - start)
-    return [1e3 * statistics.median(t) for t in times]
+    """Median ms per call of (dlscratch, PyTorch), timed as bench_conv.py times its cases."""
+    case = Case("scaling", "point", *pair)
+    for run in case.runs.values():          # warm-up: allocations, BLAS thread start-up, caches
+        time_calls(run, 2)
+    times = interleaved_times([case], rounds, calls)
+    return [1e3 * statistics.median(times["point", name]) for name in case.runs]
 
 
 def sweep(np, torch, model, rounds, calls):

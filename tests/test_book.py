@@ -158,11 +158,10 @@ def test_the_api_page_documents_every_name_of_the_contract(site):
     assert len(documented) > len(contract_names())      # the helpers are there too
 
 
-def anchors_of(path, cache={}):
+@functools.lru_cache(maxsize=None)
+def anchors_of(path):
     """The ids an HTML file defines (what a #fragment may point at)."""
-    if path not in cache:
-        cache[path] = set(re.findall(r'\sid="([^"]+)"', path.read_text(errors="replace")))
-    return cache[path]
+    return set(re.findall(r'\sid="([^"]+)"', path.read_text(errors="replace")))
 
 
 @pytest.mark.parametrize("window", WINDOWS)
