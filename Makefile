@@ -73,6 +73,7 @@ bench: install
 	$(PY) benchmarks/bench_lstm.py
 	$(PY) benchmarks/bench_word2vec.py
 	$(PY) benchmarks/bench_transformer.py
+	$(PY) benchmarks/bench_models.py
 	$(PY) benchmarks/bench_scaling.py
 	$(PY) benchmarks/report.py
 

@@ -20,9 +20,11 @@ from .fences import (EXERCISE_LINE, FenceError, find_answers, find_regions, func
 
 ROOT = Path(__file__).resolve().parent.parent
 # what stays in the instructors' repository
-# (and the website, which shows the solved course: book/ and its builder and test)
+# (and the website, which shows the solved course: book/ and its builder and test; and the fast
+# twins of exercise functions, which would give those exercises away)
 INSTRUCTOR_ONLY = (".ci/", "assignment/", "tests/test_assignment.py", "tests/test_grader_attacks.py",
-                   "book/", "tools/book.py", "tests/test_book.py")
+                   "book/", "tools/book.py", "tests/test_book.py",
+                   "dlscratch/fast.py", "tests/test_fast.py")
 # ...except the registry, which the students' notebooks and test summary read too
 REGISTRY = "assignment/exercises.py"
 SHIPPED = ("assignment/__init__.py", REGISTRY)

@@ -9,7 +9,7 @@ PyTorch on the CPU (float32).
               F.max_pool2d and autograd
   train step  one training step (forward, softmax loss, backward, Adam) of
               conv(32 3x3)-relu-pool-conv(64 3x3)-relu-pool-affine(10) on a batch of 64 images
-              (3, 32, 32): dlscratch ConvNet + optimizations.adam, the way Solver._step steps it,
+              (3, 32, 32): dlscratch ConvNet + the Solver's Adam, the way Solver._step steps it,
               vs the same nn.Sequential with F.cross_entropy and torch.optim.Adam
 
 Each side gets its inputs in the memory layout its own convolution produces (dlscratch: the
@@ -130,11 +130,13 @@ def pool_case(rng, torch, x_shape):
 def train_step_case(rng, torch, total_steps):
     import numpy as np
     from dlscratch import optimizations
+    from dlscratch.solver import twin_of
     from dlscratch.models import ConvNet
 
     model = ConvNet(input_dim=(3, 32, 32), num_filters=(32, 64), filter_size=3, pool=True,
                     hidden_dims=(), num_classes=10, weight_scale="he", seed=0)
     configs = {name: {"learning_rate": 1e-3} for name in model.params}
+    adam = twin_of(optimizations.adam)            # the rule Solver(update_rule="adam") uses
     p = model.params
     net = torch.nn.Sequential(
         torch.nn.Conv2d(3, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
@@ -160,7 +162,7 @@ def train_step_case(rng, torch, total_steps):
         k = step["dlscratch"] = step["dlscratch"] + 1
         loss, grads = model.loss(inputs[k % len(inputs)], labels[k])
         for name, w in p.items():
-            p[name], configs[name] = optimizations.adam(w, grads[name], configs[name])
+            p[name], configs[name] = adam(w, grads[name], configs[name])
         return float(loss)
 
     def theirs():

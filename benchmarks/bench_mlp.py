@@ -3,8 +3,8 @@
 The network is 3072-512-256-10 (affine-ReLU-affine-ReLU-affine, softmax cross-entropy), float32,
 batch 128. A training step is forward, loss, backward and an Adam update of every parameter:
 
-  dlscratch  model.loss(X, y), then optimizations.adam(w, dw, config) for every parameter, exactly
-             as Solver._step does;
+  dlscratch  model.loss(X, y), then Adam for every parameter, exactly as Solver._step does (with
+             the rule the Solver uses: optimizations.adam's fast twin where the course has one);
   PyTorch    optimizer.zero_grad(); F.cross_entropy(net(X), y).backward(); optimizer.step(),
              with torch.optim.Adam and its defaults.
 
@@ -117,7 +117,7 @@ def blas_threads_reported():
 # ------------------------------------------------------------------------------------------------
 
 class DlscratchRunner:
-    """FullyConnectedNet + optimizations.adam, stepped the way Solver._step steps it."""
+    """FullyConnectedNet + the Solver's Adam, stepped the way Solver._step steps it."""
 
     name = "dlscratch"
 
@@ -126,12 +126,13 @@ class DlscratchRunner:
         import numpy as np
         from dlscratch import optimizations
         from dlscratch.models.fc_net import FullyConnectedNet
+        from dlscratch.solver import twin_of
 
         from dlscratch.layers import softmax_loss
 
         self.np = np
         self.softmax_loss = softmax_loss
-        self.adam = optimizations.adam
+        self.adam = twin_of(optimizations.adam)        # the rule Solver(update_rule="adam") uses
         dims = [w.shape[0] for w, _ in weights] + [weights[-1][0].shape[1]]
         self.model = FullyConnectedNet(dims[1:-1], input_dim=dims[0], num_classes=dims[-1],
                                        dtype=np.float32, seed=0)

@@ -6,7 +6,7 @@ PyTorch on the CPU (float32).
               with a causal attn_mask and autograd (the same weights: in_proj_weight = W_qkvᵀ)
   train step  one training step (forward, cross-entropy, backward, Adam) of a 4-layer pre-norm
               Transformer, D=128, 4 heads, T=128, batch 32, 96 characters: dlscratch
-              TransformerLM + optimizations.adam, the way Solver._step steps it, vs the same
+              TransformerLM + the Solver's Adam, the way Solver._step steps it, vs the same
               architecture in torch (nn.Embedding, learned positions, nn.LayerNorm,
               nn.MultiheadAttention, nn.Linear + F.gelu(approximate='tanh')) with torch.optim.Adam
 
@@ -127,11 +127,13 @@ class TorchGPT:
 def train_step_case(rng, torch, total_steps):
     import numpy as np
     from dlscratch import optimizations
+    from dlscratch.solver import twin_of
     from dlscratch.models import TransformerLM
 
     model = TransformerLM(VOCAB, block_size=T, embed_dim=D, num_heads=HEADS, num_layers=LAYERS,
                           seed=0)
     configs = {name: {"learning_rate": 1e-3} for name in model.params}
+    adam = twin_of(optimizations.adam)            # the rule Solver(update_rule="adam") uses
     p = model.params
     net = TorchGPT(torch, model)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -144,7 +146,7 @@ def train_step_case(rng, torch, total_steps):
         k = step["dlscratch"] = step["dlscratch"] + 1
         loss, grads = model.loss(batches[k, :, :-1], batches[k, :, 1:])
         for name, w in p.items():
-            p[name], configs[name] = optimizations.adam(w, grads[name], configs[name])
+            p[name], configs[name] = adam(w, grads[name], configs[name])
         return float(loss)
 
     def theirs():

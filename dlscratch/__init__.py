@@ -24,6 +24,10 @@ The course's data
                     corpora), words (word2vec corpora and examples), planted_corpus,
                     translation (the date and addition tasks), files (where data lives)
 
+In the instructors' copy only
+  fast              fast twins of exercise functions (adam): the same numbers bit for bit, fewer
+                    passes over memory, on every core; the Solver steps with them where they exist
+
 The exercises, their points and notebooks are listed in assignment/exercises.py, outside the
 package; the instructors' release and grader live beside it in assignment/.
 """

@@ -145,7 +145,7 @@ def adam(w, dw, config=None):
     # v_hat = v / (1 - beta2^t) moved onto the scalars (Kingma & Ba's own ordering, section 2)
     correction = (1 - beta2 ** t) ** 0.5
     step_size = lr * correction / (1 - beta1 ** t)
-    next_w = w - step_size * m / (np.sqrt(v) + eps * correction)
+    next_w = w - step_size * (m / (np.sqrt(v) + eps * correction))
     ### END SOLUTION
     return next_w.astype(w.dtype, copy=False), config
 

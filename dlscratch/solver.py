@@ -28,6 +28,16 @@ from tqdm.auto import tqdm as widget_or_text_tqdm
 from . import checkpoint, settings
 from .optimizations import get_update_rule
 
+try:            # the solved course's fast twins of exercise functions (dlscratch/fast.py)
+    from .fast import twin_of
+except ModuleNotFoundError as missing:
+    if missing.name != f"{__package__}.fast":
+        raise
+
+    def twin_of(function):
+        """function itself: a student's copy of the course has no fast twins."""
+        return function
+
 _REQUIRED_DATA = ("X_train", "y_train", "X_val", "y_val")
 
 
@@ -103,7 +113,8 @@ class Solver:
         self.model = model
         self.X_train, self.y_train = data["X_train"], data["y_train"]
         self.X_val, self.y_val = data["X_val"], data["y_val"]
-        self.update_rule = get_update_rule(update_rule)
+        # the package's adam is stepped by its fast twin where this copy of the course has one
+        self.update_rule = twin_of(get_update_rule(update_rule))
         self.optim_config = dict(optim_config or {})
         self.lr_decay = lr_decay
         self.lr_schedule = lr_schedule

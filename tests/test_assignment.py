@@ -247,12 +247,26 @@ def test_release_is_complete_and_every_python_file_compiles(student):
         assert (student / needed).is_file(), needed
     for instructor_only in (".ci", "assignment/release.py", "assignment/grade.py", "assignment/probes",
                             "assignment/sandbox.py", "tests/test_assignment.py", "book", "tools/book.py",
-                            "tests/test_book.py"):
+                            "tests/test_book.py", "dlscratch/fast.py", "tests/test_fast.py"):
         assert not (student / instructor_only).exists(), instructor_only
     assert sorted(p.name for p in (student / "assignment").iterdir()) == ["__init__.py", "exercises.py"]
     assert "## Your own data" in (student / "README.md").read_text()   # copied from README.md
     for path in student.rglob("*.py"):
         compile(path.read_text(), str(path), "exec")
+
+
+def test_students_solver_steps_with_the_students_own_adam(student):
+    """Without the fast twins, the release's Solver uses the rule the student wrote."""
+    check = ("from dlscratch import optimizations; from dlscratch.solver import twin_of; "
+             "import importlib.util as u; assert u.find_spec('dlscratch.fast') is None; "
+             "assert twin_of(optimizations.adam) is optimizations.adam; print('own adam')")
+    # -S: without site's .pth files, this venv's editable install of the solved course cannot
+    # answer for dlscratch.fast; numpy and tqdm come from site-packages added by hand
+    site_packages = str(Path(np.__file__).parent.parent)
+    done = subprocess.run([sys.executable, "-S", "-c", check], cwd=student, capture_output=True,
+                          text=True, env={**os.environ,
+                                          "PYTHONPATH": os.pathsep.join([str(student), site_packages])})
+    assert done.returncode == 0 and done.stdout.strip() == "own adam", done.stderr
 
 
 def test_every_stub_names_a_registered_exercise(student):

@@ -78,7 +78,8 @@ def test_the_package_index_names_every_module_and_sub_package():
     listed = set(re.findall(r"^  (\w+)/?\s", index, re.M))
     present = {p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_")}
     present |= {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
-    assert listed == present
+    instructors_only = {"fast"}             # listed, but left out of a student's copy
+    assert present <= listed and listed - present <= instructors_only
     for sub_package in ("layers", "data"):
         files = {p.stem for p in (PACKAGE / sub_package).glob("*.py") if p.stem != "__init__"}
         assert files <= set(re.findall(r"\w+", index + vars(dlscratch)[sub_package].__doc__

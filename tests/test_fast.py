@@ -1,0 +1,128 @@
+"""The fast twins (dlscratch/fast.py) compute exactly what the plain exercise functions compute."""
+import multiprocessing
+import os
+
+import numpy as np
+import pytest
+
+from dlscratch import fast, optimizations
+from dlscratch.models.fc_net import FullyConnectedNet
+from dlscratch.solver import Solver
+
+# sizes below, at and well above the size from which the twin splits the work over threads
+SHAPES = [(7,), (3, 5), (fast._MIN_CHUNK * 2 - 1,), (300, 700)]
+
+
+def run_steps(rule, w, grads, config):
+    """w after applying rule with each gradient in turn; the final config."""
+    for dw in grads:
+        w, config = rule(w, dw, config)
+    return w, config
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("settings", [{}, {"learning_rate": 3e-2, "beta1": 0.5, "beta2": 0.9,
+                                           "epsilon": 1e-4}])
+def test_adam_twin_is_bit_for_bit_adam(shape, dtype, settings, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")           # three chunks, uneven where it can be
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(shape).astype(dtype)
+    grads = [rng.standard_normal(shape).astype(dtype) for _ in range(5)]
+    plain_w, plain_config = run_steps(optimizations.adam, w, grads, dict(settings))
+    twin_w, twin_config = run_steps(fast.adam, w, grads, dict(settings))
+    assert twin_w.dtype == dtype
+    assert np.array_equal(twin_w, plain_w)
+    assert np.array_equal(twin_config["m"], plain_config["m"])
+    assert np.array_equal(twin_config["v"], plain_config["v"])
+    assert twin_config["t"] == plain_config["t"] == 5
+    assert not np.array_equal(twin_w, w)                # the test would see a twin that did nothing
+
+
+def test_adam_twin_leaves_w_and_dw_alone():
+    rng = np.random.default_rng(1)
+    w, dw = rng.standard_normal((2, fast._MIN_CHUNK)), rng.standard_normal((2, fast._MIN_CHUNK))
+    w0, dw0 = w.copy(), dw.copy()
+    fast.adam(w, dw, {})
+    assert np.array_equal(w, w0) and np.array_equal(dw, dw0)
+
+
+@pytest.mark.parametrize("case", ["views", "float32 state on float64 weights"])
+def test_adam_twin_hands_unusual_arrays_to_the_plain_rule(case):
+    rng = np.random.default_rng(2)
+    w, dw = rng.standard_normal((40, 30)), rng.standard_normal((40, 30))
+    if case == "views":
+        w, dw = w[:, ::2], dw[:, ::2]
+
+    def config():
+        if case == "views":
+            return {}
+        return {"m": np.full(w.shape, 0.1, np.float32), "v": np.full(w.shape, 0.2, np.float32)}
+    plain, twin = optimizations.adam(w, dw, config()), fast.adam(w, dw, config())
+    assert np.array_equal(twin[0], plain[0])
+    assert np.array_equal(twin[1]["m"], plain[1]["m"]) and twin[1]["m"].dtype == plain[1]["m"].dtype
+
+
+def test_adam_twin_refuses_what_adam_refuses():
+    w = np.zeros(3)
+    with pytest.raises(ValueError, match="unknown setting 'lr'"):
+        fast.adam(w, w, {"lr": 1e-3})
+    with pytest.raises(ValueError, match="dw"):
+        fast.adam(w, np.zeros(4), {})
+    with pytest.raises(TypeError, match="share one dtype"):
+        fast.adam(w, w.astype(np.float32), {})
+
+
+def test_solver_steps_the_package_adam_with_its_twin_and_a_user_rule_as_given():
+    model = FullyConnectedNet([4], input_dim=3, num_classes=2, seed=0)
+    data = {"X_train": np.zeros((4, 3)), "y_train": np.zeros(4, int),
+            "X_val": np.zeros((2, 3)), "y_val": np.zeros(2, int)}
+    assert Solver(model, data, update_rule="adam").update_rule is fast.adam
+    assert Solver(model, data, update_rule=optimizations.adam).update_rule is fast.adam
+    assert Solver(model, data, update_rule="sgd").update_rule is optimizations.sgd
+
+    def my_rule(w, dw, config=None):
+        return w - 0.1 * dw, config or {}
+    assert Solver(model, data, update_rule=my_rule).update_rule is my_rule
+
+
+def test_solver_training_is_the_same_with_and_without_the_twin(monkeypatch):
+    """A whole (short) training run, float32: same loss history and weights, bit for bit."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((200, 300)).astype(np.float32)
+    data = {"X_train": X[:150], "y_train": rng.integers(0, 10, 150),
+            "X_val": X[150:], "y_val": rng.integers(0, 10, 50)}
+
+    def train():
+        model = FullyConnectedNet([256], input_dim=300, num_classes=10, seed=0)
+        solver = Solver(model, data, update_rule="adam", num_epochs=2, batch_size=50,
+                        verbose=False, seed=0)
+        solver.train()
+        return solver, model.params
+
+    twin_solver, twin_params = train()
+    monkeypatch.setattr(fast, "TWINS", {})
+    plain_solver, plain_params = train()
+    assert twin_solver.update_rule is fast.adam and plain_solver.update_rule is optimizations.adam
+    assert twin_solver.loss_history == plain_solver.loss_history
+    for name in plain_params:
+        assert np.array_equal(twin_params[name], plain_params[name]), name
+
+
+def _step_in_child(queue):
+    w = np.ones(fast._MIN_CHUNK * 4)
+    queue.put(float(fast.adam(w, w, {})[0][0]))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_adam_twin_works_in_a_forked_child_after_the_parent_used_its_threads(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    w = np.ones(fast._MIN_CHUNK * 4)
+    fast.adam(w, w, {})                                  # the parent's pool now has threads
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_step_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=30)
+    assert child.exitcode == 0, "the child hung or failed"
+    assert queue.get(timeout=5) == pytest.approx(1 - 1e-3)
