@@ -18,6 +18,7 @@ Given tools
   experiments       runs over seeds, final values as mean ± sd, smoothing, learning-rate range test
   plotting          loss and accuracy curves, run comparisons over seeds, image grids
   settings          DLSCRATCH_QUICK and DLSCRATCH_PROGRESS, the switches for CI runs
+  twins             twin_of: the fast twin of an exercise function where the course has one
 
 The course's data
   data/             images (embedded digits, CIFAR-10, MNIST), vocabulary, text (character
@@ -25,8 +26,8 @@ The course's data
                     translation (the date and addition tasks), files (where data lives)
 
 In the instructors' copy only
-  fast              fast twins of exercise functions (adam): the same numbers bit for bit, fewer
-                    passes over memory, on every core; the Solver steps with them where they exist
+  fast              fast twins of exercise functions (adam, a first layer's backward): the same
+                    numbers bit for bit with less work; the Solver and the models use them
 
 The exercises, their points and notebooks are listed in assignment/exercises.py, outside the
 package; the instructors' release and grader live beside it in assignment/.

@@ -1,13 +1,17 @@
-"""Fast twins of exercise functions: the same numbers, computed with fewer passes over memory.
+"""Fast twins of exercise functions: the same numbers, computed with less work.
 
 The functions a student writes are the textbook maths in plain numpy. Where that maths is on the
 training loop's hot path, this module keeps a twin that computes exactly the same arrays (bit for
-bit: tests/test_fast.py runs both side by side) but works in place, in chunks, on every core. The
-Solver steps with the twin of the package's own rule (`twin_of`); a rule a user passes in is used
-as it is.
+bit: tests/test_fast.py runs both side by side) with less work:
+  adam                        the same operations in place into one new array, on every core;
+                              Solver(update_rule="adam") steps with it (a rule passed in as a
+                              function is used as it is)
+  affine_relu_param_backward  a network's first layer: its parameters' gradients without the
+  conv_relu_param_backward    input gradient that nothing uses (FullyConnectedNet, ConvNet)
+dlscratch.twins.twin_of looks them up in TWINS.
 
 This file stays in the instructors' repository: a student's copy of the course has no twins, so
-its Solver steps with the rule the student wrote.
+there the Solver and the models run the code the student wrote.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import optimizations
+from .layers import relu_backward, sandwiches
 from .optimizations import _ADAM_DEFAULTS, _start, _state
 
 # split an element-wise update over threads only where each thread gets this many elements;
@@ -105,9 +110,23 @@ def _plain_arrays(w, dw, config, state=("m", "v")):
                and a.flags.c_contiguous for a in arrays) and w.dtype.kind == "f"
 
 
-TWINS = {optimizations.adam: adam}
+def affine_relu_param_backward(dout, cache):
+    """sandwiches.affine_relu_param_backward without the input gradient it would drop."""
+    (x, w), relu_cache = cache
+    da = relu_backward(dout, relu_cache)
+    x2d = x.reshape(x.shape[0], -1)            # dw and db exactly as affine_backward makes them
+    return x2d.T @ da, da.sum(axis=0)
 
 
-def twin_of(function):
-    """The fast twin of one of the package's exercise functions, or the function itself."""
-    return TWINS.get(function, function)
+def conv_relu_param_backward(dout, cache):
+    """sandwiches.conv_relu_param_backward without the input gradient (the GEMM and col2im)."""
+    (x_shape, w, cols, stride, pad), relu_cache = cache
+    da = relu_backward(dout, relu_cache)
+    da2d = da.transpose(1, 2, 3, 0).reshape(w.shape[0], -1)    # as conv_backward lays it out
+    return (da2d @ cols.T).reshape(w.shape), da2d.sum(axis=1)
+
+
+# the plain function -> its twin; dlscratch.twins.twin_of looks them up
+TWINS = {optimizations.adam: adam,
+         sandwiches.affine_relu_param_backward: affine_relu_param_backward,
+         sandwiches.conv_relu_param_backward: conv_relu_param_backward}

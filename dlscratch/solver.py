@@ -27,16 +27,7 @@ from tqdm.auto import tqdm as widget_or_text_tqdm
 
 from . import checkpoint, settings
 from .optimizations import get_update_rule
-
-try:            # the solved course's fast twins of exercise functions (dlscratch/fast.py)
-    from .fast import twin_of
-except ModuleNotFoundError as missing:
-    if missing.name != f"{__package__}.fast":
-        raise
-
-    def twin_of(function):
-        """function itself: a student's copy of the course has no fast twins."""
-        return function
+from .twins import twin_of
 
 _REQUIRED_DATA = ("X_train", "y_train", "X_val", "y_val")
 

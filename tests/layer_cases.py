@@ -484,7 +484,10 @@ LAYERS = _layers()
 # public functions of dlscratch.layers that are not a forward/backward pair, each with its own
 # tests: the losses return (loss, dx); softmax, log_softmax, sigmoid and standardize are the
 # building blocks the layers share; attention_weights reads a cache; causal_mask, split_heads,
-# merge_heads and sinusoidal_positions make arrays (tests/test_transformer_layers.py)
+# merge_heads and sinusoidal_positions make arrays (tests/test_transformer_layers.py);
+# affine_relu_param_backward and conv_relu_param_backward give a sandwich's parameter gradients
+# alone (tests/test_layers.py compares them with the whole backward's)
 NOT_LAYERS = {"log_softmax", "softmax", "softmax_loss", "svm_loss", "temporal_softmax_loss",
               "sigmoid", "standardize", "standardize_backward", "attention_weights",
-              "causal_mask", "split_heads", "merge_heads", "sinusoidal_positions"}
+              "causal_mask", "split_heads", "merge_heads", "sinusoidal_positions",
+              "affine_relu_param_backward", "conv_relu_param_backward"}

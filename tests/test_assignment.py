@@ -257,7 +257,7 @@ def test_release_is_complete_and_every_python_file_compiles(student):
 
 def test_students_solver_steps_with_the_students_own_adam(student):
     """Without the fast twins, the release's Solver uses the rule the student wrote."""
-    check = ("from dlscratch import optimizations; from dlscratch.solver import twin_of; "
+    check = ("from dlscratch import optimizations; from dlscratch.twins import twin_of; "
              "import importlib.util as u; assert u.find_spec('dlscratch.fast') is None; "
              "assert twin_of(optimizations.adam) is optimizations.adam; print('own adam')")
     # -S: without site's .pth files, this venv's editable install of the solved course cannot

@@ -5,7 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from dlscratch import fast, optimizations
+from dlscratch import fast, optimizations, twins
+from dlscratch.layers import affine_relu_forward, conv_relu_forward, sandwiches
+from dlscratch.models import ConvNet, conv_net, fc_net
 from dlscratch.models.fc_net import FullyConnectedNet
 from dlscratch.solver import Solver
 
@@ -101,12 +103,98 @@ def test_solver_training_is_the_same_with_and_without_the_twin(monkeypatch):
         return solver, model.params
 
     twin_solver, twin_params = train()
-    monkeypatch.setattr(fast, "TWINS", {})
+    monkeypatch.setattr(twins, "TWINS", {})
     plain_solver, plain_params = train()
     assert twin_solver.update_rule is fast.adam and plain_solver.update_rule is optimizations.adam
     assert twin_solver.loss_history == plain_solver.loss_history
     for name in plain_params:
         assert np.array_equal(twin_params[name], plain_params[name]), name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape", [(16, 30), (16, 2, 3, 5)])
+def test_first_layer_twin_gives_the_plain_parameter_gradients(dtype, x_shape):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w, b = rng.standard_normal((30, 20)).astype(dtype), rng.standard_normal(20).astype(dtype)
+    out, cache = affine_relu_forward(x, w, b)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    plain = sandwiches.affine_relu_param_backward(dout, cache)
+    twin = fast.affine_relu_param_backward(dout, cache)
+    assert twins.twin_of(sandwiches.affine_relu_param_backward) is fast.affine_relu_param_backward
+    for ours, theirs in zip(twin, plain):
+        assert ours.dtype == dtype and np.array_equal(ours, theirs)
+    assert np.abs(plain[0]).sum() > 0                     # relu let some gradient through
+
+
+@pytest.mark.parametrize("options", [{}, {"dropout_keep_ratio": 0.5}, {"normalization": "layernorm"}])
+def test_fully_connected_gradients_are_the_same_with_and_without_the_first_layer_twin(options,
+                                                                                      monkeypatch):
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((10, 12)), rng.integers(0, 3, 10)
+
+    def gradients():
+        model = FullyConnectedNet([8, 6], input_dim=12, num_classes=3, reg=0.1, dtype=np.float64,
+                                  seed=0, **options)
+        return model.loss(X, y)
+
+    assert fc_net.first_layer_backward is fast.affine_relu_param_backward
+    loss, grads = gradients()
+    monkeypatch.setattr(fc_net, "first_layer_backward", sandwiches.affine_relu_param_backward)
+    plain_loss, plain_grads = gradients()
+    assert loss == plain_loss and grads.keys() == plain_grads.keys()
+    for name in grads:
+        assert np.array_equal(grads[name], plain_grads[name]), name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("conv_param", [{"stride": 1, "pad": 1}, {"stride": 2, "pad": 0}])
+def test_first_conv_twin_gives_the_plain_parameter_gradients(dtype, conv_param):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 3, 9, 9)).astype(dtype)
+    w, b = rng.standard_normal((5, 3, 3, 3)).astype(dtype), rng.standard_normal(5).astype(dtype)
+    out, cache = conv_relu_forward(x, w, b, conv_param)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    plain = sandwiches.conv_relu_param_backward(dout, cache)
+    twin = fast.conv_relu_param_backward(dout, cache)
+    assert twins.twin_of(sandwiches.conv_relu_param_backward) is fast.conv_relu_param_backward
+    for ours, theirs in zip(twin, plain):
+        assert ours.dtype == dtype and ours.shape == theirs.shape and np.array_equal(ours, theirs)
+    assert np.abs(plain[0]).sum() > 0
+
+
+@pytest.mark.parametrize("options", [{"pool": True}, {"pool": [False, True]},
+                                     {"normalization": "batchnorm"}])
+def test_conv_net_gradients_are_the_same_with_and_without_the_first_conv_twin(options,
+                                                                              monkeypatch):
+    rng = np.random.default_rng(7)
+    X, y = rng.standard_normal((6, 2, 8, 8)), rng.integers(0, 3, 6)
+
+    def gradients():
+        model = ConvNet(input_dim=(2, 8, 8), num_filters=(3, 4), hidden_dims=(5,), num_classes=3,
+                        reg=0.1, dtype=np.float64, seed=0, **options)
+        return model.loss(X, y)
+
+    assert conv_net.first_conv_backward is fast.conv_relu_param_backward
+    loss, grads = gradients()
+    monkeypatch.setattr(conv_net, "first_conv_backward", sandwiches.conv_relu_param_backward)
+    plain_loss, plain_grads = gradients()
+    assert loss == plain_loss and grads.keys() == plain_grads.keys()
+    for name in grads:
+        assert np.array_equal(grads[name], plain_grads[name]), name
+
+
+def test_a_conv_block_still_returns_the_input_gradient_when_asked():
+    """Notebook 04's saliency maps run the blocks' backward themselves to get d scores / d X."""
+    rng = np.random.default_rng(8)
+    model = ConvNet(input_dim=(2, 8, 8), num_filters=(3,), hidden_dims=(), num_classes=3,
+                    dtype=np.float64, seed=0)
+    X = rng.standard_normal((2, 2, 8, 8))
+    out, cache = model._conv_block_forward(X, 1, "test")
+    dout = rng.standard_normal(out.shape)
+    dx = model._conv_block_backward(dout, cache, 1, {})
+    assert dx.shape == X.shape and np.abs(dx).sum() > 0
+    assert model._conv_block_backward(dout, cache, 1, {}, need_dx=False) is None
 
 
 def _step_in_child(queue):

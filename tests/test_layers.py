@@ -533,3 +533,21 @@ def test_dropout_without_p_says_what_it_needs(dropout_param):
     with pytest.raises(ValueError, match="dropout_param must be a dict with 'p'"):
         L.dropout_forward(np.ones((2, 3)), dropout_param)
 
+
+
+def test_param_backwards_are_the_whole_backwards_without_dx():
+    """A first layer's parameter gradients alone, as FullyConnectedNet and ConvNet ask for them."""
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((4, 6)), rng.standard_normal((6, 5)), rng.standard_normal(5)
+    out, cache = L.affine_relu_forward(x, w, b)
+    dout = rng.standard_normal(out.shape)
+    dw, db = L.affine_relu_param_backward(dout, cache)
+    _, whole_dw, whole_db = L.affine_relu_backward(dout, cache)
+    assert np.array_equal(dw, whole_dw) and np.array_equal(db, whole_db) and dw.shape == w.shape
+
+    x, w, b = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), np.zeros(4)
+    out, cache = L.conv_relu_forward(x, w, b, {"stride": 1, "pad": 1})
+    dout = rng.standard_normal(out.shape)
+    dw, db = L.conv_relu_param_backward(dout, cache)
+    _, whole_dw, whole_db = L.conv_relu_backward(dout, cache)
+    assert np.array_equal(dw, whole_dw) and np.array_equal(db, whole_db) and db.shape == (4,)

@@ -14,8 +14,9 @@ from .normalization import (batchnorm_backward, batchnorm_forward, layernorm_bac
 from .recurrent import temporal_affine_backward, temporal_affine_forward
 
 __all__ = [
-    "affine_relu_forward", "affine_relu_backward", "affine_norm_relu_forward",
-    "affine_norm_relu_backward", "conv_relu_forward", "conv_relu_backward",
+    "affine_relu_forward", "affine_relu_backward", "affine_relu_param_backward",
+    "affine_norm_relu_forward",
+    "affine_norm_relu_backward", "conv_relu_forward", "conv_relu_backward", "conv_relu_param_backward",
     "conv_relu_pool_forward", "conv_relu_pool_backward", "conv_norm_relu_forward",
     "conv_norm_relu_backward", "conv_norm_relu_pool_forward", "conv_norm_relu_pool_backward",
     "conv_norm_add_relu_forward", "conv_norm_add_relu_backward", "residual_block_forward",
@@ -35,6 +36,17 @@ def affine_relu_backward(dout, cache):
     """Gradients of affine_relu_forward: dout (N, M) -> dx, dw, db."""
     affine_cache, relu_cache = cache
     return affine_backward(relu_backward(dout, relu_cache), affine_cache)
+
+
+def affine_relu_param_backward(dout, cache):
+    """The parameters' gradients of affine_relu_forward alone: dout (N, M) -> dw, db.
+
+    For a network's first layer, whose input gradient nothing uses. This one computes it and
+    drops it; the solved course's fast twin (dlscratch/fast.py) leaves it out, as a framework
+    does for an input that needs no gradient.
+    """
+    _, dw, db = affine_relu_backward(dout, cache)
+    return dw, db
 
 
 _NORMALIZERS = {
@@ -98,6 +110,16 @@ def conv_relu_backward(dout, cache):
     """Gradients of conv_relu_forward: dout (N, F, H', W') -> dx, dw, db."""
     conv_cache, relu_cache = cache
     return conv_backward(relu_backward(dout, relu_cache), conv_cache)
+
+
+def conv_relu_param_backward(dout, cache):
+    """The parameters' gradients of conv_relu_forward alone: dout (N, F, H', W') -> dw, db.
+
+    For a network's first convolution, whose input gradient nothing uses; like
+    affine_relu_param_backward, this one computes dx and drops it, the fast twin leaves it out.
+    """
+    _, dw, db = conv_relu_backward(dout, cache)
+    return dw, db
 
 
 def conv_relu_pool_forward(x, w, b, conv_param, pool_param):

@@ -7,10 +7,15 @@ import numpy as np
 from ..layers import (affine_backward, affine_forward, affine_relu_backward, affine_relu_forward,
                       conv_backward, conv_forward, conv_norm_add_relu_backward,
                       conv_norm_add_relu_forward, conv_norm_relu_backward, conv_norm_relu_forward,
-                      conv_relu_backward, conv_relu_forward, conv_relu_pool_backward,
-                      conv_relu_pool_forward, max_pool_backward, max_pool_forward)
+                      conv_relu_backward, conv_relu_forward, conv_relu_param_backward,
+                      conv_relu_pool_backward, conv_relu_pool_forward, max_pool_backward,
+                      max_pool_forward)
 from .._validate import require_sizes
+from ..twins import twin_of
 from .classifier import Classifier
+
+# the first convolution's parameter gradients (its input's gradient is never used; see twins.py)
+first_conv_backward = twin_of(conv_relu_param_backward)
 
 # every pooling layer in these models halves the height and the width
 POOL_PARAM = {"pool_height": 2, "pool_width": 2, "stride": 2}
@@ -231,8 +236,12 @@ class ConvNet(Classifier):
         ### END SOLUTION
         return out, (cache, pool_cache)
 
-    def _conv_block_backward(self, dout, cache, i, grads):
-        """Gradients of conv block i: stores its parameters' gradients in grads, returns dx."""
+    def _conv_block_backward(self, dout, cache, i, grads, need_dx=True):
+        """Gradients of conv block i: stores its parameters' gradients in grads, returns dx.
+
+        With need_dx False (the first block: nothing needs the gradient of the images) a block
+        may return None instead and leave that gradient out; returning it anyway is right too.
+        """
         if self.residual:
             return self._residual_block_backward(dout, cache, i, grads)
         block_cache, pool_cache = cache
@@ -242,6 +251,8 @@ class ConvNet(Classifier):
         if self.normalization:
             (dx, grads[f"W{i}"], grads[f"b{i}"],
              grads[f"gamma{i}"], grads[f"beta{i}"]) = conv_norm_relu_backward(dout, block_cache)
+        elif not need_dx:
+            dx, (grads[f"W{i}"], grads[f"b{i}"]) = None, first_conv_backward(dout, block_cache)
         else:
             dx, grads[f"W{i}"], grads[f"b{i}"] = conv_relu_backward(dout, block_cache)
         ### END SOLUTION
@@ -274,6 +285,6 @@ class ConvNet(Classifier):
         for i in range(last - 1, self.num_conv, -1):
             dout, grads[f"W{i}"], grads[f"b{i}"] = affine_relu_backward(dout, caches[i - 1])
         for i in range(self.num_conv, 0, -1):
-            dout = self._conv_block_backward(dout, caches[i - 1], i, grads)
+            dout = self._conv_block_backward(dout, caches[i - 1], i, grads, need_dx=i > 1)
         ### END SOLUTION
         return grads

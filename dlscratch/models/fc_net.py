@@ -5,9 +5,13 @@ import numpy as np
 
 from ..layers import (affine_backward, affine_forward, affine_norm_relu_backward,
                       affine_norm_relu_forward, affine_relu_backward, affine_relu_forward,
-                      dropout_backward, dropout_forward)
+                      affine_relu_param_backward, dropout_backward, dropout_forward)
 from .._validate import require_sizes
+from ..twins import twin_of
 from .classifier import Classifier
+
+# the first layer's parameter gradients (its input's gradient is never used; see twins.py)
+first_layer_backward = twin_of(affine_relu_param_backward)
 
 
 class FullyConnectedNet(Classifier):
@@ -98,6 +102,8 @@ class FullyConnectedNet(Classifier):
             if self.normalization:
                 (dout, grads[f"W{i}"], grads[f"b{i}"],
                  grads[f"gamma{i}"], grads[f"beta{i}"]) = affine_norm_relu_backward(dout, cache)
+            elif i == 1:        # nothing uses the gradient of the input X: skip it
+                grads["W1"], grads["b1"] = first_layer_backward(dout, cache)
             else:
                 dout, grads[f"W{i}"], grads[f"b{i}"] = affine_relu_backward(dout, cache)
         ### END SOLUTION
