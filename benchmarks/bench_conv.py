@@ -208,6 +208,25 @@ def interleaved_times(cases, rounds, steps):
     return times
 
 
+def warm_up(cases, count):
+    """count untimed calls of every case's runs: allocations, BLAS thread start-up, caches."""
+    for case in cases:
+        for run in case.runs.values():
+            time_calls(run, count)
+
+
+def describe_method(torch, threads, source, args, what):
+    """Print what is compared, with how many threads, and how it is timed."""
+    blas = blas_threads_reported()
+    print(f"dlscratch vs PyTorch {torch.__version__} (CPU), float32: {what}")
+    print(f"threads: {threads} (from {source}); numpy BLAS: "
+          f"{blas if blas else f'{threads} expected (install threadpoolctl to confirm)'}; "
+          f"torch: {torch.get_num_threads()}")
+    print(f"method: {args.rounds} rounds x {args.steps} calls per library and case, alternating "
+          f"libraries within each round, after {args.warmup} warm-up calls each; "
+          "median of all calls")
+
+
 def report(cases, times, targets, width):
     """Print each case's medians, their ratio and whether it meets its target (targets[case.label],
     else targets[case.kind]); returns the rows for benchmarks/results/."""
@@ -242,19 +261,9 @@ def main(argv=None):
     cases = ([conv_case(rng, torch, shape, F) for shape, F in CONV_SHAPES]
              + [pool_case(rng, torch, (BATCH, F) + shape[2:]) for shape, F in CONV_SHAPES]
              + [train_case])
-    for case in cases:            # warm-up: allocations, BLAS thread start-up, caches
-        for run in case.runs.values():
-            time_calls(run, args.warmup)
-
-    blas = blas_threads_reported()
-    print(f"dlscratch vs PyTorch {torch.__version__} (CPU), float32: conv and max-pool layers "
-          "(forward + backward) and a convnet training step")
-    print(f"threads: {threads} (from {source}); numpy BLAS: "
-          f"{blas if blas else f'{threads} expected (install threadpoolctl to confirm)'}; "
-          f"torch: {torch.get_num_threads()}")
-    print(f"method: {args.rounds} rounds x {args.steps} calls per library and case, alternating "
-          f"libraries within each round, after {args.warmup} warm-up calls each; "
-          "median of all calls")
+    warm_up(cases, args.warmup)
+    describe_method(torch, threads, source, args,
+                    "conv and max-pool layers (forward + backward) and a convnet training step")
     print(f"train step, first loss (same weights, same batch): dlscratch {first_losses[0]:.5f}, "
           f"PyTorch {first_losses[1]:.5f}")
     sys.stdout.flush()

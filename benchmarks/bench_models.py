@@ -25,10 +25,9 @@ Uses only the standard library, numpy and torch (and the course's own bundled da
 """
 import sys
 
-from bench_conv import Case, interleaved_times, report, time_calls
+from bench_conv import Case, describe_method, interleaved_times, report, warm_up
 from bench_lstm import TORCH_GATE_ORDER
-from bench_mlp import (blas_threads_reported, import_torch, parse_checked, resolve_threads,
-                       timing_parser)
+from bench_mlp import import_torch, parse_checked, resolve_threads, timing_parser
 import results
 
 TARGETS = {"digits ConvNet": 1.5, "date Seq2Seq": 1.5}        # issue 18's, for the new benchmarks
@@ -221,19 +220,9 @@ def main(argv=None):
     total_steps = 2 + args.warmup + args.rounds * args.steps
     built = [convnet_case(torch, total_steps), seq2seq_case(torch, total_steps)]
     cases = [case for case, _ in built]
-    for case in cases:            # warm-up: allocations, BLAS thread start-up, caches
-        for run in case.runs.values():
-            time_calls(run, args.warmup)
-
-    blas = blas_threads_reported()
-    print(f"dlscratch vs PyTorch {torch.__version__} (CPU), float32: a training step of notebook "
-          "04's digits ConvNet and of notebook 07's date Seq2Seq with attention")
-    print(f"threads: {threads} (from {source}); numpy BLAS: "
-          f"{blas if blas else f'{threads} expected (install threadpoolctl to confirm)'}; "
-          f"torch: {torch.get_num_threads()}")
-    print(f"method: {args.rounds} rounds x {args.steps} calls per library and case, alternating "
-          f"libraries within each round, after {args.warmup} warm-up calls each; "
-          "median of all calls")
+    warm_up(cases, args.warmup)
+    describe_method(torch, threads, source, args, "a training step of notebook 04's digits "
+                    "ConvNet and of notebook 07's date Seq2Seq with attention")
     for case, (ours, theirs) in built:
         print(f"{case.kind}, first loss (same weights, same batch): dlscratch {ours:.5f}, "
               f"PyTorch {theirs:.5f}")

@@ -22,9 +22,8 @@ Uses only the standard library, numpy and torch.
 """
 import sys
 
-from bench_conv import Case, check_close, interleaved_times, report, time_calls
-from bench_mlp import (blas_threads_reported, import_torch, parse_checked, resolve_threads,
-                       timing_parser)
+from bench_conv import Case, check_close, describe_method, interleaved_times, report, warm_up
+from bench_mlp import import_torch, parse_checked, resolve_threads, timing_parser
 import results
 
 TARGETS = {"attention": 1.5, "train step": 1.5}        # issue 18's, for the new benchmarks
@@ -179,19 +178,9 @@ def main(argv=None):
     total_steps = 2 + args.warmup + args.rounds * args.steps
     train_case, first_losses = train_step_case(rng, torch, total_steps)
     cases = [attention_case(rng, torch), train_case]
-    for case in cases:            # warm-up: allocations, BLAS thread start-up, caches
-        for run in case.runs.values():
-            time_calls(run, args.warmup)
-
-    blas = blas_threads_reported()
-    print(f"dlscratch vs PyTorch {torch.__version__} (CPU), float32: multi-head attention "
-          "(forward + backward) and a Transformer language model's training step")
-    print(f"threads: {threads} (from {source}); numpy BLAS: "
-          f"{blas if blas else f'{threads} expected (install threadpoolctl to confirm)'}; "
-          f"torch: {torch.get_num_threads()}")
-    print(f"method: {args.rounds} rounds x {args.steps} calls per library and case, alternating "
-          f"libraries within each round, after {args.warmup} warm-up calls each; "
-          "median of all calls")
+    warm_up(cases, args.warmup)
+    describe_method(torch, threads, source, args, "multi-head attention (forward + backward) "
+                    "and a Transformer language model's training step")
     print(f"train step, first loss (same weights, same batch): dlscratch {first_losses[0]:.5f}, "
           f"PyTorch {first_losses[1]:.5f}")
     sys.stdout.flush()

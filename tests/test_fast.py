@@ -111,6 +111,25 @@ def test_solver_training_is_the_same_with_and_without_the_twin(monkeypatch):
         assert np.array_equal(twin_params[name], plain_params[name]), name
 
 
+def assert_same_gradients_without_the_twin(model_of, X, y, module, name, plain, monkeypatch):
+    """model_of().loss(X, y) with module.name (a twin) and with plain in its place: bit for bit."""
+    loss, grads = model_of().loss(X, y)
+    monkeypatch.setattr(module, name, plain)
+    plain_loss, plain_grads = model_of().loss(X, y)
+    assert loss == plain_loss and grads.keys() == plain_grads.keys()
+    for key in grads:
+        assert np.array_equal(grads[key], plain_grads[key]), key
+
+
+def assert_param_twin_matches(plain, dout, cache, dtype):
+    """The twin of plain (a parameter-only backward) returns the same arrays, bit for bit."""
+    twin = twins.twin_of(plain)
+    assert twin is not plain and twin.__module__ == "dlscratch.fast"
+    for ours, theirs in zip(twin(dout, cache), plain(dout, cache)):
+        assert ours.dtype == dtype and ours.shape == theirs.shape and np.array_equal(ours, theirs)
+    assert np.abs(plain(dout, cache)[0]).sum() > 0            # some gradient got through the relu
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("x_shape", [(16, 30), (16, 2, 3, 5)])
 def test_first_layer_twin_gives_the_plain_parameter_gradients(dtype, x_shape):
@@ -119,12 +138,7 @@ def test_first_layer_twin_gives_the_plain_parameter_gradients(dtype, x_shape):
     w, b = rng.standard_normal((30, 20)).astype(dtype), rng.standard_normal(20).astype(dtype)
     out, cache = affine_relu_forward(x, w, b)
     dout = rng.standard_normal(out.shape).astype(dtype)
-    plain = sandwiches.affine_relu_param_backward(dout, cache)
-    twin = fast.affine_relu_param_backward(dout, cache)
-    assert twins.twin_of(sandwiches.affine_relu_param_backward) is fast.affine_relu_param_backward
-    for ours, theirs in zip(twin, plain):
-        assert ours.dtype == dtype and np.array_equal(ours, theirs)
-    assert np.abs(plain[0]).sum() > 0                     # relu let some gradient through
+    assert_param_twin_matches(sandwiches.affine_relu_param_backward, dout, cache, dtype)
 
 
 @pytest.mark.parametrize("options", [{}, {"dropout_keep_ratio": 0.5}, {"normalization": "layernorm"}])
@@ -133,18 +147,13 @@ def test_fully_connected_gradients_are_the_same_with_and_without_the_first_layer
     rng = np.random.default_rng(5)
     X, y = rng.standard_normal((10, 12)), rng.integers(0, 3, 10)
 
-    def gradients():
-        model = FullyConnectedNet([8, 6], input_dim=12, num_classes=3, reg=0.1, dtype=np.float64,
-                                  seed=0, **options)
-        return model.loss(X, y)
+    def model():
+        return FullyConnectedNet([8, 6], input_dim=12, num_classes=3, reg=0.1, dtype=np.float64,
+                                 seed=0, **options)
 
     assert fc_net.first_layer_backward is fast.affine_relu_param_backward
-    loss, grads = gradients()
-    monkeypatch.setattr(fc_net, "first_layer_backward", sandwiches.affine_relu_param_backward)
-    plain_loss, plain_grads = gradients()
-    assert loss == plain_loss and grads.keys() == plain_grads.keys()
-    for name in grads:
-        assert np.array_equal(grads[name], plain_grads[name]), name
+    assert_same_gradients_without_the_twin(model, X, y, fc_net, "first_layer_backward",
+                                           sandwiches.affine_relu_param_backward, monkeypatch)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -155,12 +164,7 @@ def test_first_conv_twin_gives_the_plain_parameter_gradients(dtype, conv_param):
     w, b = rng.standard_normal((5, 3, 3, 3)).astype(dtype), rng.standard_normal(5).astype(dtype)
     out, cache = conv_relu_forward(x, w, b, conv_param)
     dout = rng.standard_normal(out.shape).astype(dtype)
-    plain = sandwiches.conv_relu_param_backward(dout, cache)
-    twin = fast.conv_relu_param_backward(dout, cache)
-    assert twins.twin_of(sandwiches.conv_relu_param_backward) is fast.conv_relu_param_backward
-    for ours, theirs in zip(twin, plain):
-        assert ours.dtype == dtype and ours.shape == theirs.shape and np.array_equal(ours, theirs)
-    assert np.abs(plain[0]).sum() > 0
+    assert_param_twin_matches(sandwiches.conv_relu_param_backward, dout, cache, dtype)
 
 
 @pytest.mark.parametrize("options", [{"pool": True}, {"pool": [False, True]},
@@ -170,18 +174,13 @@ def test_conv_net_gradients_are_the_same_with_and_without_the_first_conv_twin(op
     rng = np.random.default_rng(7)
     X, y = rng.standard_normal((6, 2, 8, 8)), rng.integers(0, 3, 6)
 
-    def gradients():
-        model = ConvNet(input_dim=(2, 8, 8), num_filters=(3, 4), hidden_dims=(5,), num_classes=3,
-                        reg=0.1, dtype=np.float64, seed=0, **options)
-        return model.loss(X, y)
+    def model():
+        return ConvNet(input_dim=(2, 8, 8), num_filters=(3, 4), hidden_dims=(5,), num_classes=3,
+                       reg=0.1, dtype=np.float64, seed=0, **options)
 
     assert conv_net.first_conv_backward is fast.conv_relu_param_backward
-    loss, grads = gradients()
-    monkeypatch.setattr(conv_net, "first_conv_backward", sandwiches.conv_relu_param_backward)
-    plain_loss, plain_grads = gradients()
-    assert loss == plain_loss and grads.keys() == plain_grads.keys()
-    for name in grads:
-        assert np.array_equal(grads[name], plain_grads[name]), name
+    assert_same_gradients_without_the_twin(model, X, y, conv_net, "first_conv_backward",
+                                           sandwiches.conv_relu_param_backward, monkeypatch)
 
 
 def test_a_conv_block_still_returns_the_input_gradient_when_asked():
