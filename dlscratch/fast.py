@@ -26,7 +26,7 @@ from .optimizations import _ADAM_DEFAULTS, _start, _state
 # numpy releases the GIL inside its loops, so the halves run at once
 _MIN_CHUNK = 1 << 16
 _THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-_pool = None
+_pool, _pool_size = None, 0
 
 
 def _thread_count():
@@ -40,8 +40,8 @@ def _thread_count():
 
 def _forget_pool():
     """Drop the thread pool (a forked child inherits the pool object but not its threads)."""
-    global _pool
-    _pool = None
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
 
 
 if hasattr(os, "register_at_fork"):
@@ -50,15 +50,16 @@ if hasattr(os, "register_at_fork"):
 
 def _in_chunks(function, arrays, *scalars):
     """function(*chunks, *scalars) over equal slices of the flattened arrays, one per thread."""
-    global _pool
+    global _pool, _pool_size
     flat = [array.reshape(-1) for array in arrays]
     size = flat[0].size
     threads = min(_thread_count(), size // _MIN_CHUNK)
     if threads <= 1:
         function(*flat, *scalars)
         return
-    if _pool is None or _pool._max_workers < threads:
+    if _pool_size < threads:
         _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dlscratch-fast")
+        _pool_size = threads
     bounds = np.linspace(0, size, threads + 1).astype(int)
     jobs = [_pool.submit(function, *[a[lo:hi] for a in flat], *scalars)
             for lo, hi in zip(bounds[:-1], bounds[1:])]

@@ -15,13 +15,13 @@ from .recurrent import temporal_affine_backward, temporal_affine_forward
 
 __all__ = [
     "affine_relu_forward", "affine_relu_backward", "affine_relu_param_backward",
-    "affine_norm_relu_forward",
-    "affine_norm_relu_backward", "conv_relu_forward", "conv_relu_backward", "conv_relu_param_backward",
-    "conv_relu_pool_forward", "conv_relu_pool_backward", "conv_norm_relu_forward",
-    "conv_norm_relu_backward", "conv_norm_relu_pool_forward", "conv_norm_relu_pool_backward",
-    "conv_norm_add_relu_forward", "conv_norm_add_relu_backward", "residual_block_forward",
-    "residual_block_backward", "residual_mlp_forward",
-    "residual_mlp_backward", "transformer_block_forward", "transformer_block_backward",
+    "affine_norm_relu_forward", "affine_norm_relu_backward", "conv_relu_forward",
+    "conv_relu_backward", "conv_relu_param_backward", "conv_relu_pool_forward",
+    "conv_relu_pool_backward", "conv_norm_relu_forward", "conv_norm_relu_backward",
+    "conv_norm_relu_pool_forward", "conv_norm_relu_pool_backward", "conv_norm_add_relu_forward",
+    "conv_norm_add_relu_backward", "residual_block_forward", "residual_block_backward",
+    "residual_mlp_forward", "residual_mlp_backward", "transformer_block_forward",
+    "transformer_block_backward",
 ]
 
 
