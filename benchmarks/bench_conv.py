@@ -130,7 +130,7 @@ def pool_case(rng, torch, x_shape):
 def train_step_case(rng, torch, total_steps):
     import numpy as np
     from dlscratch import optimizations
-    from dlscratch.solver import twin_of
+    from dlscratch.twins import twin_of
     from dlscratch.models import ConvNet
 
     model = ConvNet(input_dim=(3, 32, 32), num_filters=(32, 64), filter_size=3, pool=True,

@@ -126,7 +126,7 @@ class DlscratchRunner:
         import numpy as np
         from dlscratch import optimizations
         from dlscratch.models.fc_net import FullyConnectedNet
-        from dlscratch.solver import twin_of
+        from dlscratch.twins import twin_of
 
         from dlscratch.layers import softmax_loss
 

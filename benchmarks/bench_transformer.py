@@ -126,7 +126,7 @@ class TorchGPT:
 def train_step_case(rng, torch, total_steps):
     import numpy as np
     from dlscratch import optimizations
-    from dlscratch.solver import twin_of
+    from dlscratch.twins import twin_of
     from dlscratch.models import TransformerLM
 
     model = TransformerLM(VOCAB, block_size=T, embed_dim=D, num_heads=HEADS, num_layers=LAYERS,

@@ -3,9 +3,10 @@
 The functions a student writes are the textbook maths in plain numpy. Where that maths is on the
 training loop's hot path, this module keeps a twin that computes exactly the same arrays (bit for
 bit: tests/test_fast.py runs both side by side) with less work:
-  adam                        the same operations in place into one new array, on every core;
-                              Solver(update_rule="adam") steps with it (a rule passed in as a
-                              function is used as it is)
+  adam                        the same rounding steps per element, in place into one new array,
+                              on every core; Solver(update_rule="adam") (or update_rule=
+                              optimizations.adam) steps with it, a rule of the user's own is used
+                              as it is
   affine_relu_param_backward  a network's first layer: its parameters' gradients without the
   conv_relu_param_backward    input gradient that nothing uses (FullyConnectedNet, ConvNet)
 dlscratch.twins.twin_of looks them up in TWINS.
@@ -14,7 +15,7 @@ This file stays in the instructors' repository: a student's copy of the course h
 there the Solver and the models run the code the student wrote.
 """
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -63,12 +64,13 @@ def _in_chunks(function, arrays, *scalars):
     bounds = np.linspace(0, size, threads + 1).astype(int)
     jobs = [_pool.submit(function, *[a[lo:hi] for a in flat], *scalars)
             for lo, hi in zip(bounds[:-1], bounds[1:])]
+    wait(jobs)                          # every chunk done (or failed) before anything is raised
     for job in jobs:
         job.result()
 
 
 def _adam_chunk(w, dw, m, v, out, beta1, beta2, step_size, eps_hat):
-    """One Adam step on a slice, written into out; every operation as in optimizations.adam."""
+    """One Adam step on a slice, written into out, with optimizations.adam's rounding steps."""
     np.multiply(dw, 1 - beta1, out=out)
     m *= beta1
     m += out
@@ -100,15 +102,22 @@ def adam(w, dw, config=None):
 
 
 def _plain_arrays(w, dw, config, state=("m", "v")):
-    """Whether w, dw and the state arrays are contiguous float arrays of one dtype and shape.
+    """Whether w, dw and the state arrays are separate C-contiguous float arrays of one dtype and
+    shape.
 
-    Anything else (mixed precisions, views, a misspelt setting) goes to the plain rule, which
-    computes it, or refuses it with its message.
+    Anything else (mixed precisions, views, state that shares memory with w or dw, a misspelt
+    setting) goes to the plain rule, which computes it, or refuses it with its message. C order
+    matters: reshape(-1) of any other layout is a copy, and the state written into it would be lost.
     """
     arrays = [w, dw] + [(config or {}).get(key) for key in state]
     arrays = [a for a in arrays if a is not None]
-    return all(isinstance(a, np.ndarray) and a.dtype == w.dtype and a.shape == w.shape
-               and a.flags.c_contiguous for a in arrays) and w.dtype.kind == "f"
+    if not (w.dtype.kind == "f" and all(
+            isinstance(a, np.ndarray) and a.dtype == w.dtype and a.shape == w.shape
+            and a.flags.c_contiguous for a in arrays)):
+        return False
+    kept = arrays[2:]                   # the state the twin updates in place
+    return not any(np.may_share_memory(s, other) for i, s in enumerate(kept)
+                   for other in arrays[:2] + kept[i + 1:])
 
 
 def affine_relu_param_backward(dout, cache):

@@ -258,8 +258,12 @@ def test_release_is_complete_and_every_python_file_compiles(student):
 def test_students_solver_steps_with_the_students_own_adam(student):
     """Without the fast twins, the release's Solver uses the rule the student wrote."""
     check = ("from dlscratch import optimizations; from dlscratch.twins import twin_of; "
+             "from dlscratch.layers import sandwiches; from dlscratch.models import fc_net, conv_net; "
              "import importlib.util as u; assert u.find_spec('dlscratch.fast') is None; "
-             "assert twin_of(optimizations.adam) is optimizations.adam; print('own adam')")
+             "assert twin_of(optimizations.adam) is optimizations.adam; "
+             "assert fc_net.first_layer_backward is sandwiches.affine_relu_param_backward; "
+             "assert conv_net.first_conv_backward is sandwiches.conv_relu_param_backward; "
+             "print('own adam')")
     # -S: without site's .pth files, this venv's editable install of the solved course cannot
     # answer for dlscratch.fast; numpy and tqdm come from site-packages added by hand
     site_packages = str(Path(np.__file__).parent.parent)

@@ -252,7 +252,8 @@ class ConvNet(Classifier):
             (dx, grads[f"W{i}"], grads[f"b{i}"],
              grads[f"gamma{i}"], grads[f"beta{i}"]) = conv_norm_relu_backward(dout, block_cache)
         elif not need_dx:
-            dx, (grads[f"W{i}"], grads[f"b{i}"]) = None, first_conv_backward(dout, block_cache)
+            grads[f"W{i}"], grads[f"b{i}"] = first_conv_backward(dout, block_cache)
+            dx = None
         else:
             dx, grads[f"W{i}"], grads[f"b{i}"] = conv_relu_backward(dout, block_cache)
         ### END SOLUTION
