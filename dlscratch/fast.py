@@ -86,7 +86,8 @@ def _adam_chunk(w, dw, m, v, out, beta1, beta2, step_size, eps_hat):
 
 
 def adam(w, dw, config=None):
-    """optimizations.adam's step (same settings, state and numbers) with fewer passes, threaded."""
+    """optimizations.adam's step (same settings, state and numbers) without its temporary arrays,
+    threaded."""
     if not _plain_arrays(w, dw, config):
         return optimizations.adam(w, dw, config)
     config = _start("adam", w, dw, config, ("m", "v"), **_ADAM_DEFAULTS)
@@ -105,15 +106,17 @@ def _plain_arrays(w, dw, config, state=("m", "v")):
     """Whether w, dw and the state arrays are separate C-contiguous float arrays of one dtype and
     shape.
 
-    Anything else (mixed precisions, views, state that shares memory with w or dw, a misspelt
-    setting) goes to the plain rule, which computes it, or refuses it with its message. C order
-    matters: reshape(-1) of any other layout is a copy, and the state written into it would be lost.
+    Anything else (mixed precisions, views, state that shares memory with w or dw, something that
+    is not an array) goes to the plain rule, which computes it or refuses it with its message.
+    C order matters: reshape(-1) of any other layout is a copy, and the state written into it
+    would be lost.
     """
     arrays = [w, dw] + [(config or {}).get(key) for key in state]
     arrays = [a for a in arrays if a is not None]
-    if not (w.dtype.kind == "f" and all(
-            isinstance(a, np.ndarray) and a.dtype == w.dtype and a.shape == w.shape
-            and a.flags.c_contiguous for a in arrays)):
+    if not all(isinstance(a, np.ndarray) for a in arrays):
+        return False
+    if not (w.dtype.kind == "f" and all(a.dtype == w.dtype and a.shape == w.shape
+                                        and a.flags.c_contiguous for a in arrays)):
         return False
     kept = arrays[2:]                   # the state the twin updates in place
     return not any(np.may_share_memory(s, other) for i, s in enumerate(kept)

@@ -42,7 +42,8 @@ def test_adam_twin_is_bit_for_bit_adam(shape, dtype, settings, monkeypatch):
     assert not np.array_equal(twin_w, w)                # the test would see a twin that did nothing
 
 
-def test_adam_twin_leaves_w_and_dw_alone():
+def test_adam_twin_leaves_w_and_dw_alone(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")           # the threaded path
     rng = np.random.default_rng(1)
     w, dw = rng.standard_normal((2, fast._MIN_CHUNK)), rng.standard_normal((2, fast._MIN_CHUNK))
     w0, dw0 = w.copy(), dw.copy()
@@ -86,6 +87,8 @@ def test_adam_twin_refuses_what_adam_refuses():
         fast.adam(w, np.zeros(4), {})
     with pytest.raises(TypeError, match="share one dtype"):
         fast.adam(w, w.astype(np.float32), {})
+    with pytest.raises(TypeError, match="numpy array"):
+        fast.adam([0.0, 1.0], w[:2], {})
 
 
 def test_solver_steps_the_package_adam_with_its_twin_and_a_user_rule_as_given():
