@@ -17,7 +17,9 @@ Given tools
   embeddings        neighbours, analogies, similarity scores and a 2-D picture of word vectors
   experiments       runs over seeds, final values as mean ± sd, smoothing, learning-rate range test
   plotting          loss and accuracy curves, run comparisons over seeds, image grids
-  settings          DLSCRATCH_QUICK and DLSCRATCH_PROGRESS, the switches for CI runs
+  settings          DLSCRATCH_QUICK, DLSCRATCH_PROGRESS and DLSCRATCH_MALLOC, the switches
+                    read from the environment
+  allocator         glibc's malloc told to keep freed memory for the next step (done on import)
   twins             twin_of: the fast twin of an exercise function where the course has one
 
 The course's data
@@ -33,3 +35,5 @@ The exercises, their points and notebooks are listed in assignment/exercises.py,
 package; the instructors' release and grader live beside it in assignment/.
 """
 __version__ = "0.1.0"
+
+from . import allocator  # noqa: E402,F401  (tunes malloc once, on import)

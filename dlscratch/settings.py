@@ -8,11 +8,19 @@ DLSCRATCH_PROGRESS=text draws progress bars as plain text instead of Jupyter wid
 sets it, so the committed notebooks show each bar's final state on every viewer (a widget saved by a
 headless run would show as an empty bar); `make test` sets it so that nbval receives a few output
 messages per training cell instead of a widget update every tenth of a second.
+
+DLSCRATCH_MALLOC=system leaves the C library's malloc as it is; the default, keep, lets glibc keep
+freed memory for the next training step (dlscratch.allocator).
 """
 import os
 
 QUICK = os.environ.get("DLSCRATCH_QUICK", "0") == "1"
 TEXT_PROGRESS = os.environ.get("DLSCRATCH_PROGRESS", "auto") == "text"
+MALLOC_CHOICES = ("keep", "system")
+MALLOC = os.environ.get("DLSCRATCH_MALLOC", "keep")
+if MALLOC not in MALLOC_CHOICES:
+    raise ValueError(f"DLSCRATCH_MALLOC must be one of {', '.join(MALLOC_CHOICES)}, got {MALLOC!r}")
+KEEP_FREED_MEMORY = MALLOC == "keep"
 
 
 def pick(*, quick, full):
