@@ -43,9 +43,10 @@ def run_rounds(**env):
 def test_import_keeps_freed_blocks_so_later_steps_touch_no_fresh_pages():
     kept, system = run_rounds(), run_rounds(DLSCRATCH_MALLOC="system")
     assert kept["kept"] is True and system["kept"] is False
-    pages = 3 * 4 * (8 << 20) // os.sysconf("SC_PAGE_SIZE")   # what three rounds touch
-    assert system["faults"] > pages / 2          # the C library's default: fresh pages each round
-    assert kept["faults"] < pages / 50           # kept: the pages of the first rounds are reused
+    # the C library's default: fresh pages for every block of every round (at least one fault
+    # per block, even where transparent huge pages make one fault cover 2 MB)
+    assert system["faults"] >= 3 * 4
+    assert kept["faults"] * 10 < system["faults"]   # kept: the first rounds' pages are reused
 
 
 @glibc_only
