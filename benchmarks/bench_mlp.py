@@ -109,7 +109,8 @@ def blas_threads_reported():
     pools.sort(key=lambda pool: "numpy" not in pool.get("filepath", ""))   # numpy's own first
     if not pools:
         return None
-    return f"{pools[0]['num_threads']} ({pools[0].get('internal_api', 'blas')})"
+    kernels = f", {pools[0]['architecture']} kernels" if pools[0].get("architecture") else ""
+    return f"{pools[0]['num_threads']} ({pools[0].get('internal_api', 'blas')}{kernels})"
 
 
 # ------------------------------------------------------------------------------------------------

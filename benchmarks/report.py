@@ -45,8 +45,9 @@ def table(results):
     machines = {json.dumps(result["machine"], sort_keys=True): result["machine"] for _, result in results}
     for m in machines.values():             # one line unless the results come from several machines
         lines.append("")
+        settings = "".join(f", {key}={value}" for key, value in m.get("environment", {}).items())
         lines.append(f"Measured on {m['cpu']}, {m['cores']} cores, Python {m['python']}, numpy "
-                     f"{m['numpy']} ({m['blas']}), on {m['when']}.")
+                     f"{m['numpy']} ({m['blas']}{settings}), on {m['when']}.")
     return "\n".join(lines)
 
 

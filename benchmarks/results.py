@@ -16,24 +16,43 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine():
-    """What the numbers depend on: the CPU, its cores, Python, numpy and the BLAS it uses."""
+    """What the numbers depend on: the CPU (its family and model tell a Zen 4 from a Zen 5 that
+    share a model name), its cores, Python, numpy, the BLAS it uses and that BLAS's kernel set."""
     import numpy as np
 
     cpu = platform.processor() or platform.machine()
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
+        fields = dict(line.split(":", 1) for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if ":" in line)
+        fields = {key.strip(): value.strip() for key, value in fields.items()}
+        cpu = fields["model name"]
+        if "cpu family" in fields and "model" in fields:
+            cpu += f" (family {fields['cpu family']}, model {fields['model']})"
+    except (OSError, KeyError):
         pass
     blas = "unknown"
     try:                      # numpy's own BLAS (torch and scipy may load others beside it)
         from threadpoolctl import threadpool_info
-        blas = next((f"{i['internal_api']} {i.get('version') or ''}".strip() for i in threadpool_info()
-                     if i.get("user_api") == "blas" and "numpy" in i.get("filepath", "")), blas)
+        numpy_blas = next((i for i in threadpool_info() if i.get("user_api") == "blas"
+                           and "numpy" in i.get("filepath", "")), None)
+        if numpy_blas:
+            blas = f"{numpy_blas['internal_api']} {numpy_blas.get('version') or ''}".strip()
+            if numpy_blas.get("architecture"):      # e.g. SkylakeX, or Haswell under OPENBLAS_CORETYPE
+                blas += f" ({numpy_blas['architecture']} kernels)"
     except ImportError:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "blas": blas, "when": time.strftime("%Y-%m-%d")}
+            "numpy": np.__version__, "blas": blas, "environment": speed_settings(),
+            "when": time.strftime("%Y-%m-%d")}
+
+
+def speed_settings():
+    """The environment variables set for this run that change the BLAS's kernels or the allocator
+    (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, MALLOC_*, DLSCRATCH_MALLOC...); thread counts are
+    recorded apart."""
+    return {key: value for key, value in sorted(os.environ.items())
+            if key.startswith(("OPENBLAS_", "MKL_", "MALLOC_", "DLSCRATCH_MALLOC"))
+            and not key.endswith("_NUM_THREADS")}
 
 
 def row(case, ours, theirs, target, reference="PyTorch", unit="ms"):

@@ -1,6 +1,7 @@
 """benchmarks/report.py: the summary figure and the README table drawn from saved results."""
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,30 @@ def test_the_report_draws_the_figure_and_rewrites_only_the_table(saved, tmp_path
     assert lines[0].startswith("| mlp | MLP step | 2 | 24.00 ms | 12.00 ms (PyTorch) | 2.00x | ≤ 1.20x | **not met**")
     assert lines[1].startswith("| word2vec | word2vec CBOW | 1 | 30,000 words/s | 100,000 words/s (gensim) | 3.33x")
     assert "Measured on" in text
+
+
+def test_the_machine_line_names_the_settings_that_change_the_kernels(tmp_path, monkeypatch):
+    results, report = load_module("results"), load_module("report")
+    for key in [key for key in os.environ if key.startswith(("OPENBLAS_", "MKL_", "MALLOC_"))]:
+        monkeypatch.delenv(key)                             # whatever this shell has set
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")          # thread counts are recorded apart
+    monkeypatch.setenv("DLSCRATCH_BENCH_RESULTS", str(tmp_path))
+    results.save("mlp", [results.row("MLP step", 24.0, 12.0, 1.2)], threads=2)
+    saved = json.loads((tmp_path / "mlp.json").read_text())
+    assert saved["machine"]["environment"] == {"OPENBLAS_CORETYPE": "Haswell"}
+    line = report.table([("mlp", saved)]).splitlines()[-1]
+    assert line.startswith("Measured on ") and "OPENBLAS_CORETYPE=Haswell), on " in line
+
+
+def test_make_bench_lets_openblas_pick_its_own_kernels():
+    """An OPENBLAS_CORETYPE inherited from the shell would handicap numpy's side alone (torch
+    picks its kernels itself); make bench drops it unless BENCH_ENV asks for one."""
+    makefile = (ROOT / "Makefile").read_text()
+    bench = makefile[makefile.index("\nbench:"):].split("\n\n")[0]
+    runs = [line.strip() for line in bench.splitlines() if "benchmarks/bench_" in line]
+    assert len(runs) == 7 and all(line.startswith("$(BENCH) ") for line in runs)
+    assert "BENCH  := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BENCH_ENV) $(PY)" in makefile
 
 
 def test_the_report_says_what_is_missing(tmp_path):
