@@ -38,7 +38,7 @@ def machine():
         if numpy_blas:
             blas = f"{numpy_blas['internal_api']} {numpy_blas.get('version') or ''}".strip()
             if numpy_blas.get("architecture"):      # e.g. SkylakeX, or Haswell under OPENBLAS_CORETYPE
-                blas += f" ({numpy_blas['architecture']} kernels)"
+                blas += f", {numpy_blas['architecture']} kernels"
     except ImportError:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
