@@ -17,8 +17,8 @@ Each side gets its inputs in the memory layout its own layers produce (dlscratch
 since that is what the layer sees inside a network. The one exception is the first convolution's
 input: the 3-channel images come from the data set as contiguous NCHW arrays for both. Before timing, each case checks that both sides compute the same
 values. The method is that of bench_mlp.py: both libraries are run alternately in rounds within
-one process, with the same number of threads, and the figure reported is the median of every
-timed call.
+one process, with the same number of threads and a pause before each one's turn, and the figure
+reported is the median of every timed call.
 
     make bench
     python benchmarks/bench_conv.py [--threads N] [--rounds R] [--steps S]
@@ -30,7 +30,7 @@ import sys
 import time
 
 from bench_mlp import (blas_threads_reported, import_torch, ms, parse_checked, resolve_threads,
-                       timing_parser)
+                       settle, timing_parser)
 import results
 
 # the targets of issue 18, per case where they differ by shape, else per kind
@@ -201,12 +201,14 @@ def time_calls(run, count):
 
 def interleaved_times(cases, rounds, steps):
     """{(case label, library): seconds of every timed call}: in each round every case runs
-    `steps` calls of each library, the library that goes first alternating between rounds."""
+    `steps` calls of each library, after a pause (bench_mlp.settle), the library that goes first
+    alternating between rounds."""
     times = {(case.label, name): [] for case in cases for name in case.runs}
     for round_index in range(rounds):
         for case in cases:
             names = list(case.runs)
             for name in (names if round_index % 2 == 0 else names[::-1]):
+                settle()                    # not in the wake of the other library's threads
                 times[case.label, name] += time_calls(case.runs[name], steps)
     return times
 

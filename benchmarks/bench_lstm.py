@@ -12,7 +12,7 @@ Both start from the same weights: torch's weight_ih (4H, D) and weight_hh (4H, H
 blocks in the order i, f, g, o and it has two biases, so Wx = weight_ih.T and Wh = weight_hh.T
 with the g and o blocks swapped, and b = bias_ih + bias_hh. Before timing, the script checks that
 both compute the same h and the same gradients. The method is that of bench_mlp.py: both libraries
-run alternately in rounds within one process, with the same number of threads, and the figure
+run alternately in rounds within one process, with the same number of threads and a pause before each one's turn, and the figure
 reported is the median of every timed call. The forward and backward passes are also timed on
 their own, in the same calls.
 
@@ -26,7 +26,7 @@ import sys
 import time
 
 from bench_mlp import (blas_threads_reported, import_torch, ms, parse_checked, resolve_threads,
-                       timing_parser)
+                       settle, timing_parser)
 
 import results
 
@@ -160,6 +160,7 @@ def main(argv=None):
     for round_index in range(args.rounds):
         # alternate which library goes first, so neither always follows the other
         for runner in (runners if round_index % 2 == 0 else runners[::-1]):
+            settle()                        # not in the wake of the other library's threads
             calls = [runner.run()[:2] for _ in range(args.steps)]
             parts[runner.name] += calls
             round_medians[runner.name].append(statistics.median(f + b for f, b in calls))

@@ -10,7 +10,9 @@ batch 128. A training step is forward, loss, backward and an Adam update of ever
 
 Both start from the same weights and see the same batches, and both use the same number of CPU
 threads. The two are run alternately in rounds within one process, so that whatever else the
-machine is doing slows both alike; the reported figure is the median over every timed step.
+machine is doing slows both alike, with a pause before each one's turn so that neither is timed
+while the other's idle threads still spin (settle); the reported figure is the median over every
+timed step.
 
     make bench
     python benchmarks/bench_mlp.py [--threads N] [--rounds R] [--steps S] [--batch B]
@@ -28,6 +30,12 @@ import results
 TARGET_RATIO = 1.2           # issue 18's target
 LAYER_DIMS = (3072, 512, 256, 10)
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# After a matrix product, OpenBLAS's idle threads (numpy's BLAS) keep spinning on the cores for a
+# while, and whatever runs next is slowed: PyTorch's forward + backward of the 32 -> 64 convolution
+# took 7.3-9.4 ms right after dlscratch's and 4.5-5.2 ms after a pause of 0.1-0.4 s (2026-12-07).
+# Every benchmark here pauses this long before it times a library, so that neither is timed in
+# the other's wake.
+SETTLE_SECONDS = 0.25
 
 
 def timing_parser(description, steps, warmup):
@@ -215,6 +223,11 @@ class TorchRunner:
 # Timing
 # ------------------------------------------------------------------------------------------------
 
+def settle():
+    """Wait until the other library's idle threads have stopped spinning (see SETTLE_SECONDS)."""
+    time.sleep(SETTLE_SECONDS)
+
+
 def time_steps(runner, batches, count, start):
     """Seconds for each of the steps start .. start + count - 1 (batches[k]); the last loss."""
     times, loss = [], float("nan")
@@ -299,12 +312,14 @@ def main(argv=None):
         # alternate which framework goes first, so neither always follows the other
         order = runners if round_index % 2 == 0 else runners[::-1]
         for r in order:
+            settle()
             times, last_loss[r.name] = time_steps(r, data[r.name], args.steps, position[r.name])
             position[r.name] += args.steps
             step_times[r.name] += times
             round_medians[r.name].append(statistics.median(times))
         # the per-part breakdown, in its own (shorter) interleaved stretch of the round
         for r in order:
+            settle()
             count = max(1, args.steps // 2)
             part_times[r.name] += time_parts(r, data[r.name], count, position[r.name])
             position[r.name] += count

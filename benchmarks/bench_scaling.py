@@ -9,9 +9,10 @@ PyTorch on the CPU (float32): one log-log plot per model, so a reader sees where
         against H at batch 32
 
 Each point is the median of `--calls` calls per library, the two libraries alternating within
-each of `--rounds` rounds, after two warm-up calls; the same weights and inputs on both sides (the
-cases of bench_mlp.py, bench_conv.py and bench_lstm.py, at other sizes). Writes
-results/scaling.json and results/scaling_<model>.png; about a minute and a half on 2 cores.
+each of `--rounds` rounds (with bench_mlp.py's pause before each one's turn), after two warm-up
+calls; the same weights and inputs on both sides (the cases of bench_mlp.py, bench_conv.py and
+bench_lstm.py, at other sizes). Writes results/scaling.json and results/scaling_<model>.png;
+about a minute and a half on 2 cores.
 
     python benchmarks/bench_scaling.py [--threads N] [--rounds 3] [--calls 10]
 """
@@ -137,8 +138,8 @@ def main(argv=None):
 
     curves = {model: sweep(np, torch, model, args.rounds, args.calls) for model in args.models}
     for model, curve in curves.items():
-        plot(model, curve, results.RESULTS / f"scaling_{model}.png")
-    path = results.RESULTS / "scaling.json"
+        plot(model, curve, results.folder() / f"scaling_{model}.png")
+    path = results.folder() / "scaling.json"
     path.write_text(json.dumps({"machine": results.machine(), "threads": threads, "curves": curves},
                                indent=1) + "\n")
     print(f"wrote {path} and the plots beside it")

@@ -63,11 +63,17 @@ def row(case, ours, theirs, target, reference="PyTorch", unit="ms"):
             "unit": unit, "time_ratio": time_ratio, "target": target}
 
 
+def folder():
+    """Where results go: benchmarks/results/, or $DLSCRATCH_BENCH_RESULTS when it is set (made if
+    missing)."""
+    path = Path(os.environ.get("DLSCRATCH_BENCH_RESULTS", RESULTS))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def save(name, rows, **details):
     """Write benchmarks/results/<name>.json (or under $DLSCRATCH_BENCH_RESULTS) and say where."""
-    folder = Path(os.environ.get("DLSCRATCH_BENCH_RESULTS", RESULTS))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.json"
+    path = folder() / f"{name}.json"
     path.write_text(json.dumps({"benchmark": name, "machine": machine(), "rows": rows, **details},
                                indent=1) + "\n")
     print(f"results written to {path}")

@@ -78,3 +78,16 @@ def test_the_report_says_what_is_missing(tmp_path):
     report = load_module("report")
     with pytest.raises(SystemExit, match="run make bench first"):
         report.main(["--results", str(tmp_path), "--readme", str(tmp_path / "README.md")])
+
+
+def test_each_library_is_timed_after_a_pause_and_the_first_one_alternates(monkeypatch):
+    """Neither library may be timed in the wake of the other's spinning BLAS threads."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    bench_conv = load_module("bench_conv")
+    log = []
+    monkeypatch.setattr(bench_conv, "settle", lambda: log.append("pause"))
+    case = bench_conv.Case("conv", "a case", lambda: log.append("ours"), lambda: log.append("theirs"))
+    times = bench_conv.interleaved_times([case], rounds=2, steps=2)
+    assert log == ["pause", "ours", "ours", "pause", "theirs", "theirs",
+                   "pause", "theirs", "theirs", "pause", "ours", "ours"]
+    assert [len(times["a case", name]) for name in ("dlscratch", "PyTorch")] == [4, 4]
