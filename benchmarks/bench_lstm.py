@@ -12,9 +12,9 @@ Both start from the same weights: torch's weight_ih (4H, D) and weight_hh (4H, H
 blocks in the order i, f, g, o and it has two biases, so Wx = weight_ih.T and Wh = weight_hh.T
 with the g and o blocks swapped, and b = bias_ih + bias_hh. Before timing, the script checks that
 both compute the same h and the same gradients. The method is that of bench_mlp.py: both libraries
-run alternately in rounds within one process, with the same number of threads and a pause before each one's turn, and the figure
-reported is the median of every timed call. The forward and backward passes are also timed on
-their own, in the same calls.
+run alternately in rounds within one process, with the same number of threads and a pause before
+each one's turn, and the figure reported is the median of every timed call. The forward and
+backward passes are also timed on their own, in the same calls.
 
     make bench
     python benchmarks/bench_lstm.py [--threads N] [--rounds R] [--steps S]

@@ -16,7 +16,8 @@ clip_grad_norm_ and torch.optim.Adam, started from the same weights. Before timi
 checks that both compute the same first loss. Notebook 04 also shifts its training digits at
 random (ShiftedTraining); that augmentation is left out of both sides. The method is that of
 bench_mlp.py: both libraries run alternately in rounds within one process, with the same number
-of threads and a pause before each one's turn, and the figure reported is the median of every timed call.
+of threads and a pause before each one's turn, and the figure reported is the median of every
+timed call.
 
     make bench
     python benchmarks/bench_models.py [--threads N] [--rounds R] [--steps S]

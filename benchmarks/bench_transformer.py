@@ -12,8 +12,8 @@ PyTorch on the CPU (float32).
 
 Before timing, each case checks that both sides compute the same values (the same outputs and
 gradients; the same first loss). The method is that of bench_mlp.py: both libraries run
-alternately in rounds within one process, with the same number of threads and a pause before each one's turn, and the figure
-reported is the median of every timed call.
+alternately in rounds within one process, with the same number of threads and a pause before
+each one's turn, and the figure reported is the median of every timed call.
 
     make bench
     python benchmarks/bench_transformer.py [--threads N] [--rounds R] [--steps S]

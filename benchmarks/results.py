@@ -37,7 +37,7 @@ def machine():
                            and "numpy" in i.get("filepath", "")), None)
         if numpy_blas:
             blas = f"{numpy_blas['internal_api']} {numpy_blas.get('version') or ''}".strip()
-            if numpy_blas.get("architecture"):      # e.g. SkylakeX, or Haswell under OPENBLAS_CORETYPE
+            if numpy_blas.get("architecture"):    # SkylakeX, or Haswell under OPENBLAS_CORETYPE
                 blas += f", {numpy_blas['architecture']} kernels"
     except ImportError:
         pass
