@@ -16,9 +16,10 @@ Each side gets its inputs in the memory layout its own layers produce (dlscratch
 (F, H, W, N)-ordered view conv_forward and max_pool_forward return; PyTorch: contiguous NCHW),
 since that is what the layer sees inside a network. The one exception is the first convolution's
 input: the 3-channel images come from the data set as contiguous NCHW arrays for both. Before
-timing, each case checks that both sides compute the same values. The method is that of bench_mlp.py: both libraries are run alternately in rounds within
-one process, with the same number of threads and a pause before each one's turn, and the figure
-reported is the median of every timed call.
+timing, each case checks that both sides compute the same values. The method is that of
+bench_mlp.py: both libraries are run alternately in rounds within one process, with the same
+number of threads and a pause before each one's turn, and the figure reported is the median of
+every timed call.
 
     make bench
     python benchmarks/bench_conv.py [--threads N] [--rounds R] [--steps S]
