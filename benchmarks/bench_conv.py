@@ -75,15 +75,15 @@ def in_conv_output_layout(a):
 # The cases
 # ------------------------------------------------------------------------------------------------
 
-def conv_case(rng, torch, x_shape, num_filters):
+def conv_case(rng, torch, x_shape, num_filters, first_layer=False):
     import numpy as np
     from dlscratch.layers import conv_backward, conv_forward
     F_ = torch.nn.functional
 
     C = x_shape[1]
     x = rng.standard_normal(x_shape, dtype=np.float32)
-    first_layer = C == 3           # its input is the images, as the data set stores them
-    x_ours = x if first_layer else in_conv_output_layout(x)    # else the previous pool's output
+    # a first layer sees the images as stored, a later one the previous pool's output
+    x_ours = x if first_layer else in_conv_output_layout(x)
     w = (np.sqrt(2.0 / (9 * C)) * rng.standard_normal((num_filters, C, 3, 3))).astype(np.float32)
     b = (0.1 * rng.standard_normal(num_filters)).astype(np.float32)
     conv_param = {"stride": 1, "pad": 1}
@@ -264,7 +264,8 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     total_steps = 2 + args.warmup + args.rounds * args.steps
     train_case, first_losses = train_step_case(rng, torch, total_steps)
-    cases = ([conv_case(rng, torch, shape, F) for shape, F in CONV_SHAPES]
+    cases = ([conv_case(rng, torch, shape, F, first_layer=(i == 0))
+              for i, (shape, F) in enumerate(CONV_SHAPES)]
              + [pool_case(rng, torch, (BATCH, F) + shape[2:]) for shape, F in CONV_SHAPES]
              + [train_case])
     warm_up(cases, args.warmup)

@@ -46,13 +46,15 @@ def machine():
             "when": time.strftime("%Y-%m-%d")}
 
 
+# environment variables that change the BLAS's kernels or the allocator (OPENBLAS_CORETYPE,
+# OPENBLAS_L2_SIZE, MALLOC_MMAP_THRESHOLD_, DLSCRATCH_MALLOC...); thread counts are recorded apart
+SPEED_SETTINGS = ("OPENBLAS_", "MKL_", "MALLOC_", "DLSCRATCH_MALLOC")
+
+
 def speed_settings():
-    """The environment variables set for this run that change the BLAS's kernels or the allocator
-    (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, MALLOC_*, DLSCRATCH_MALLOC...); thread counts are
-    recorded apart."""
+    """The SPEED_SETTINGS variables set for this run, other than thread counts: {name: value}."""
     return {key: value for key, value in sorted(os.environ.items())
-            if key.startswith(("OPENBLAS_", "MKL_", "MALLOC_", "DLSCRATCH_MALLOC"))
-            and not key.endswith("_NUM_THREADS")}
+            if key.startswith(SPEED_SETTINGS) and not key.endswith("_NUM_THREADS")}
 
 
 def row(case, ours, theirs, target, reference="PyTorch", unit="ms"):

@@ -52,7 +52,7 @@ def test_the_report_draws_the_figure_and_rewrites_only_the_table(saved, tmp_path
 
 def test_the_machine_line_names_the_settings_that_change_the_kernels(tmp_path, monkeypatch):
     results, report = load_module("results"), load_module("report")
-    for key in [key for key in os.environ if key.startswith(("OPENBLAS_", "MKL_", "MALLOC_"))]:
+    for key in [key for key in os.environ if key.startswith(results.SPEED_SETTINGS)]:
         monkeypatch.delenv(key)                             # whatever this shell has set
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")          # thread counts are recorded apart
